@@ -1,0 +1,38 @@
+import { Partitioners, type Kafka } from "kafkajs";
+import { topicForType, type InputTopics, type LifecycleEvent } from "@lifecycle/events";
+
+/**
+ * Produces `events` at a fixed offered rate, in 20 ms ticks, so latency is measured under a known
+ * load rather than a burst. Returns how long it took (should be events / rate).
+ */
+export async function produceAtRate(kafka: Kafka, topics: InputTopics, events: Iterable<LifecycleEvent>, perSecond: number): Promise<number> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const tick = 20;
+  const perTick = Math.max(1, Math.round((perSecond * tick) / 1000));
+  const t0 = Date.now();
+  let sent = 0;
+  let batch: LifecycleEvent[] = [];
+  const flush = async () => {
+    const byTopic = new Map<string, { key: string; value: string }[]>();
+    for (const e of batch) {
+      const t = topicForType(e.type, topics);
+      const list = byTopic.get(t) ?? [];
+      if (!byTopic.has(t)) byTopic.set(t, list);
+      list.push({ key: e.subject, value: JSON.stringify(e) });
+    }
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    sent += batch.length;
+    batch = [];
+    const due = t0 + (sent / perSecond) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  };
+  for (const e of events) {
+    batch.push(e);
+    if (batch.length === perTick) await flush();
+  }
+  if (batch.length) await flush();
+  await producer.disconnect();
+  return (Date.now() - t0) / 1000;
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { CommaList } from "./env-helpers.js";
+
+// Environment fragments. Each service composes the ones it needs into its own schema
+// and calls loadConfig() once, in main.ts.
+
+export const pgEnv = {
+  /** Postgres connection string. @defaultValue the local server's `lifecycle` database */
+  DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/lifecycle").describe("Postgres connection string"),
+  /** Pool size per process. @defaultValue 10 */
+  PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+};
+
+export const kafkaEnv = {
+  /** Comma-separated bootstrap brokers. @defaultValue 127.0.0.1:9092 */
+  KAFKA_BROKERS: CommaList.default(["127.0.0.1:9092"]),
+  /** Client id prefix reported to the broker. @defaultValue customer-lifecycle */
+  KAFKA_CLIENT_ID: z.string().min(1).default("customer-lifecycle"),
+};
+
+export const redisEnv = {
+  /** Redis for BullMQ. @defaultValue redis://127.0.0.1:6379 */
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** Key prefix for every BullMQ queue, so several deployments can share one Redis. @defaultValue lifecycle */
+  QUEUE_PREFIX: z.string().min(1).default("lifecycle"),
+};
+
+export const logEnv = {
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+};
+
+export const httpEnv = {
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+};
+
+/**
+ * Variables whose values must never reach a log line. The logger redacts them wherever
+ * they appear as keys, and connection strings are logged without their passwords.
+ */
+export const secretKeys = ["DATABASE_URL", "REDIS_URL", "API_KEY_PEPPER", "WEBHOOK_SECRET", "SMTP_PASSWORD"] as const;

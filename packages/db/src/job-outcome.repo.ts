@@ -1,0 +1,55 @@
+import type { Queryable } from "./pool.js";
+
+export interface JobOutcome {
+  jobId: string;
+  queue: string;
+  jobName: string;
+  customerId: string;
+  status: "sent" | "skipped" | "failed";
+  detail: string | null;
+  attempts: number;
+}
+
+interface JobOutcomeRow {
+  job_id: string;
+  queue: string;
+  job_name: string;
+  customer_id: string;
+  status: JobOutcome["status"];
+  detail: string | null;
+  attempts: number;
+}
+
+/** Where each follow-up job ended up: sent, skipped (and why) or failed (and with what error). */
+export function createJobOutcomeRepo(db: Queryable) {
+  return {
+    /** Records an outcome; a later attempt of the same job overwrites the earlier one. */
+    async record(o: JobOutcome, tx: Queryable = db): Promise<void> {
+      await tx.query(
+        `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (job_id) DO UPDATE
+           SET status = EXCLUDED.status, detail = EXCLUDED.detail, attempts = EXCLUDED.attempts, finished_at = now()`,
+        [o.jobId, o.queue, o.jobName, o.customerId, o.status, o.detail, o.attempts],
+      );
+    },
+
+    async listForCustomer(customerId: string, tx: Queryable = db): Promise<JobOutcome[]> {
+      const result = await tx.query<JobOutcomeRow>(
+        "SELECT job_id, queue, job_name, customer_id, status, detail, attempts FROM job_outcomes WHERE customer_id = $1 ORDER BY finished_at",
+        [customerId],
+      );
+      return result.rows.map((r) => ({
+        jobId: r.job_id,
+        queue: r.queue,
+        jobName: r.job_name,
+        customerId: r.customer_id,
+        status: r.status,
+        detail: r.detail,
+        attempts: r.attempts,
+      }));
+    },
+  };
+}
+
+export type JobOutcomeRepo = ReturnType<typeof createJobOutcomeRepo>;

@@ -1,0 +1,29 @@
+import { fileURLToPath } from "node:url";
+import { runner } from "node-pg-migrate";
+
+/** Plain SQL migrations, applied in file-name order. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+
+export interface MigrateOptions {
+  databaseUrl: string;
+  log?: (msg: string) => void;
+}
+
+/**
+ * Applies pending migrations. Safe to call from every replica at start-up: node-pg-migrate
+ * holds an advisory lock, and `wait` makes late starters wait for it instead of failing.
+ * Returns the names of the migrations this call applied.
+ */
+export async function migrate({ databaseUrl, log = () => undefined }: MigrateOptions): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: "up",
+    migrationsTable: "schema_migrations",
+    checkOrder: true,
+    singleTransaction: true,
+    advisoryLockMode: "wait",
+    log,
+  });
+  return applied.map((m) => m.name);
+}

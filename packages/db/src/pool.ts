@@ -1,0 +1,24 @@
+import pg from "pg";
+
+export type Pool = pg.Pool;
+/** Anything that can run a query: the pool, or a client holding a transaction. */
+export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+
+// Postgres `bigint` (int8) arrives as a string by default. Our bigints are counters and Kafka
+// offsets well inside 2^53, so parse them as numbers once, here, rather than at every call site.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// `numeric` stays a string: money is summed in SQL and must not pass through floats.
+
+export interface CreatePoolOptions {
+  connectionString: string;
+  max?: number;
+  applicationName?: string;
+}
+
+export function createPool({ connectionString, max = 10, applicationName = "customer-lifecycle" }: CreatePoolOptions): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its connection (a Postgres restart) emits 'error' on the pool;
+  // without a listener that would crash the process. The next query gets a fresh client.
+  pool.on("error", () => undefined);
+  return pool;
+}

@@ -1,0 +1,32 @@
+import type pg from "pg";
+import type { Pool } from "./pool.js";
+
+/**
+ * Runs `fn` in a transaction on one pooled client: COMMIT if it resolves, ROLLBACK if it throws.
+ * After a failure the client is destroyed rather than pooled: if the failure was a lost
+ * connection (a Postgres restart), a pooled client would fail the next caller too.
+ */
+export async function withTransaction<T>(pool: Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed = false;
+  // A checked-out client whose connection is terminated (a Postgres restart, an admin's
+  // pg_terminate_backend) emits 'error'; unheard, that crashes the process. The failure also
+  // surfaces through the pending or next query, which is where we handle it.
+  const onError = () => {
+    failed = true;
+  };
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (e) {
+    failed = true;
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.off("error", onError);
+    client.release(failed);
+  }
+}

@@ -1,0 +1,18 @@
+export { TOPICS, INPUT_TOPICS, topicForType, type TopicKey, type InputTopics } from "./topics.js";
+export { CloudEventEnvelope, RFC3339_WITH_OFFSET } from "./cloud-event.js";
+export {
+  decodeCloudEvent,
+  decodeLifecycleEvent,
+  validateLifecycleEvent,
+  issuesToRejection,
+  type KafkaHeaders,
+  type Rejection,
+} from "./decode.js";
+export * from "./schemas/events.js";
+export { SURVEY_SCALES } from "./schemas/survey.js";
+export { QUEUES, JOB_CATALOG, FollowUpJob, followUpJobId, type JobName } from "./jobs.js";
+export { ok, err, type Result } from "./result.js";
+export { parseCdnowLine, cdnowRowToEvent, cdnowRowsToEvents, createCdnowMapper, type CdnowRow } from "./cdnow.js";
+export { syntheticEvents, seededRandom, type SyntheticOptions } from "./synthetic.js";
+export { LIFECYCLE_STAGES, Stage, StageChanged, StageChangedData } from "./schemas/stage-changed.js";
+export { buildContractDocs } from "./contract-docs.js";

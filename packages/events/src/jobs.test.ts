@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { followUpJobId } from "./jobs.js";
+
+describe("followUpJobId", () => {
+  it("is stable for the same (customer, playbook, trigger)", () => {
+    const a = followUpJobId({ customerId: "c-1", playbook: "thank-you", trigger: "first-purchase" });
+    expect(a).toBe(followUpJobId({ customerId: "c-1", playbook: "thank-you", trigger: "first-purchase" }));
+    expect(a).toBe("fu|thank-you|c-1|first-purchase");
+  });
+
+  it("never contains ':' and is never all digits, whatever the customer id", () => {
+    const id = followUpJobId({ customerId: "crm:42", playbook: "win-back", trigger: "at-risk:2024-01-01T00:00:00Z" });
+    expect(id).not.toContain(":");
+    expect(followUpJobId({ customerId: "123", playbook: "x", trigger: "1" })).not.toMatch(/^\d+$/);
+  });
+
+  it("keeps distinct inputs distinct even when they contain the separator", () => {
+    const a = followUpJobId({ customerId: "a|b", playbook: "p", trigger: "t" });
+    const b = followUpJobId({ customerId: "a", playbook: "p", trigger: "b|t" });
+    expect(a).not.toBe(b);
+  });
+});

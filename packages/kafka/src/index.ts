@@ -1,0 +1,3 @@
+export { createKafka, type CreateKafkaOptions } from "./create-kafka.js";
+export { ensureTopics, type TopicSpec } from "./ensure-topics.js";
+export { waitForKafka } from "./wait-for-kafka.js";

@@ -1,0 +1,2 @@
+export { createRedisConnection, type Redis } from "./redis.js";
+export { createJobQueue, type JobQueue } from "./job-queue.js";

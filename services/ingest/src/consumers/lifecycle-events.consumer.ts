@@ -1,0 +1,135 @@
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { KafkaHeaders, LifecycleEvent, Rejection, Result } from "@lifecycle/events";
+import type { Logger } from "@lifecycle/logging";
+import type { AcceptedEvent, ApplyOutcome } from "../handlers/apply-events.js";
+import type { DeadLetter, DeadLetterWriter } from "../handlers/dead-letter.js";
+import type { IngestMetrics } from "../ingest-metrics.js";
+
+export interface LifecycleConsumerDeps {
+  kafka: Kafka;
+  groupId: string;
+  sessionTimeoutMs?: number;
+  /** Partitions processed at once (kafkajs partitionsConsumedConcurrently). @defaultValue 1 */
+  concurrency?: number;
+  topics: readonly string[];
+  /** Bytes and headers to a valid event, or the reason to dead-letter them. */
+  decode: (value: Buffer | null, headers: KafkaHeaders) => Result<LifecycleEvent, Rejection>;
+  deadLetters: DeadLetterWriter;
+  /** Applies one partition's valid events; must be idempotent (a batch can be redelivered). */
+  apply: (events: readonly AcceptedEvent[]) => Promise<ApplyOutcome>;
+  metrics: IngestMetrics;
+  logger: Logger;
+  /** Called after a batch's offsets are committed (its state is committed before that). */
+  onCommitted?: (events: readonly AcceptedEvent[], committedAt: number) => void;
+  /** Called when the consumer stops for good (a non-retriable crash): the process should exit. */
+  onFatal?: (error: Error) => void;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * One consumer group over the input topics. Per batch (one partition): decode, dead-letter the
+ * rejects, apply the rest, and only then commit the offset. A failure to apply (Postgres or Kafka
+ * away) is not bad input: the batch is retried with backoff, heartbeating, and nothing is
+ * committed until it succeeds or the partition is taken away (then the new owner redoes it).
+ */
+export class LifecycleEventsConsumer {
+  private readonly consumer: Consumer;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: LifecycleConsumerDeps) {
+    this.consumer = deps.kafka.consumer({
+      groupId: deps.groupId,
+      sessionTimeout: deps.sessionTimeoutMs ?? 30_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    this.log = deps.logger.child({ module: "lifecycle-consumer", groupId: deps.groupId });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
+      if (!payload.restart) deps.onFatal?.(payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.deps.topics], fromBeginning: true });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.deps.concurrency ?? 1,
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  /** Resolves once the consumer has joined its group and been assigned partitions. */
+  waitUntilJoined(timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("consumer did not join its group in time")), timeoutMs);
+      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    const { topic, partition } = batch;
+    const accepted: AcceptedEvent[] = [];
+    const rejected: DeadLetter[] = [];
+    for (const m of batch.messages) {
+      const headers: KafkaHeaders = m.headers ?? {};
+      const decoded = this.deps.decode(m.value, headers);
+      if (decoded.ok) accepted.push({ event: decoded.value, topic, partition, offset: Number(m.offset), producedAt: Number(m.timestamp) });
+      else rejected.push({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers, rejection: decoded.error });
+    }
+
+    let outcome: ApplyOutcome | undefined;
+    for (let attempt = 0; outcome === undefined; attempt++) {
+      if (!payload.isRunning() || payload.isStale()) return; // partition lost or shutting down: commit nothing
+      try {
+        await this.deps.deadLetters.send(rejected);
+        outcome = await this.deps.apply(accepted);
+      } catch (err) {
+        const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
+        this.deps.metrics.batchRetries.inc();
+        this.log.warn({ err, topic, partition, attempt, retryInMs: delay }, "batch not applied; retrying");
+        await sleepWithHeartbeat(delay, () => payload.heartbeat());
+      }
+    }
+
+    const last = batch.lastOffset();
+    payload.resolveOffset(last);
+    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    await payload.heartbeat();
+    const committedAt = Date.now();
+    for (const a of accepted) if (a.producedAt) this.deps.metrics.latency.observe((committedAt - a.producedAt) / 1000);
+    this.deps.onCommitted?.(accepted, committedAt);
+
+    // Counted and logged once, after the commit: a batch retried above is not counted twice.
+    const { events } = this.deps.metrics;
+    events.inc({ outcome: "applied", kind: "" }, outcome.applied);
+    events.inc({ outcome: "duplicate", kind: "" }, outcome.duplicates);
+    for (const r of rejected) {
+      events.inc({ outcome: "dead_lettered", kind: r.rejection.kind });
+      this.log.warn({ topic, partition, offset: r.offset, reason: r.rejection }, "event dead-lettered");
+    }
+  }
+}
+
+async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, Math.min(1_000, until - Date.now())));
+    // If Kafka itself is away or the group is rebalancing this throws: kafkajs then rejoins and
+    // the uncommitted batch is redelivered, which `apply` tolerates.
+    await heartbeat();
+  }
+}

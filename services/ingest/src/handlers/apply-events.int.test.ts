@@ -1,0 +1,108 @@
+import fc from "fast-check";
+import { createInboxRepo, createLifecycleStore, createOutboxRepo } from "@lifecycle/db";
+import type { LifecycleEvent } from "@lifecycle/events";
+import { arbitraryHistory, describe, expect, stateSnapshot, test } from "@lifecycle/testkit";
+import { applyEvents, type AcceptedEvent, type ApplyDeps } from "./apply-events.js";
+
+const rates = { USD: "1", EUR: "1.1" };
+let run = 0;
+
+/** The same events under a run prefix (customer and event ids), as Kafka would deliver them. */
+function delivered(events: readonly LifecycleEvent[], prefix: string): AcceptedEvent[] {
+  return events.map((e, offset) => ({ event: { ...e, id: prefix + e.id, subject: prefix + e.subject }, topic: "t", partition: 0, offset }));
+}
+
+async function applyInBatches(deps: ApplyDeps, events: AcceptedEvent[], sizes: number[]) {
+  for (let i = 0, b = 0; i < events.length; b++) {
+    const size = sizes.length ? (sizes[b % sizes.length] ?? 1) : events.length;
+    await applyEvents(deps, events.slice(i, i + size));
+    i += size;
+  }
+}
+
+describe("applying events to customer state", () => {
+  test("the same events in any order, any batching, with duplicates, give identical state", async ({ database }) => {
+    const deps: ApplyDeps = {
+      pool: database.pool,
+      inbox: createInboxRepo(database.pool),
+      store: createLifecycleStore(database.pool),
+      outbox: createOutboxRepo(database.pool),
+      rates,
+    };
+    const scenario = arbitraryHistory.chain((history) =>
+      fc.record({
+        history: fc.constant(history),
+        shuffled: fc.shuffledSubarray(history, { minLength: history.length, maxLength: history.length }),
+        duplicates: fc.array(fc.constantFrom(...history), { maxLength: 10 }),
+        batchSizes: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 6 }),
+      }),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ history, shuffled, duplicates, batchSizes }) => {
+        const a = `r${++run}a-`;
+        const b = `r${run}b-`;
+        // Reference: every event once, in generation order, in one batch.
+        await applyEvents(deps, delivered(history, a));
+        // Same set: shuffled, re-sent events mixed in (also within a batch), arbitrary batches.
+        const noisy = [...shuffled];
+        duplicates.forEach((d, i) => noisy.splice((i * 7) % (noisy.length + 1), 0, d));
+        await applyInBatches(deps, delivered(noisy, b), batchSizes);
+
+        expect(await stateSnapshot(database.pool, b)).toEqual(await stateSnapshot(database.pool, a));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test("facts match a hand-counted history", async ({ database }) => {
+    const deps: ApplyDeps = {
+      pool: database.pool,
+      inbox: createInboxRepo(database.pool),
+      store: createLifecycleStore(database.pool),
+      outbox: createOutboxRepo(database.pool),
+      rates,
+    };
+    const c = "hand-1";
+    const at = (h: number) => `2026-04-01T${String(h).padStart(2, "0")}:00:00Z`;
+    const base = { specversion: "1.0" as const, source: "t", subject: c };
+    const history: LifecycleEvent[] = [
+      { ...base, id: "h1", time: at(1), type: "customer.registered", data: { email: "old@x.io", acquisitionChannel: "seo" } },
+      { ...base, id: "h2", time: at(2), type: "purchase.completed", data: { orderId: "A", amount: "10.00", currency: "USD" } },
+      // The same order re-sent under a new event id, later and with another amount: ignored.
+      { ...base, id: "h3", time: at(3), type: "purchase.completed", data: { orderId: "A", amount: "99.00", currency: "USD" } },
+      { ...base, id: "h4", time: at(4), type: "purchase.completed", data: { orderId: "B", amount: "20.00", currency: "EUR" } },
+      { ...base, id: "h5", time: at(5), type: "purchase.refunded", data: { orderId: "B", amount: "5.00", currency: "USD" } },
+      { ...base, id: "h6", time: at(6), type: "ticket.opened", data: { ticketId: "T", channel: "chat" } },
+      { ...base, id: "h7", time: at(7), type: "ticket.resolved", data: { ticketId: "T", contacts: 1 } },
+      { ...base, id: "h8", time: at(8), type: "ticket.reopened", data: { ticketId: "T" } },
+      { ...base, id: "h9", time: at(9), type: "survey.responded", data: { kind: "nps", score: 9 } },
+      { ...base, id: "h10", time: at(10), type: "survey.responded", data: { kind: "nps", score: 3 } },
+      { ...base, id: "h11", time: at(11), type: "customer.registered", data: { email: "new@x.io" } },
+    ];
+    // Delivered newest first, one event per batch (so versions of one order meet across
+    // batches), and then all of it again.
+    const reversed = delivered([...history].reverse(), "");
+    for (const one of reversed) await applyEvents(deps, [one]);
+    await applyEvents(deps, reversed);
+
+    const { rows } = await database.pool.query("SELECT * FROM customers WHERE customer_id = $1", [c]);
+    expect(rows[0]).toMatchObject({
+      purchase_count: 2,
+      revenue: "32.0000", // 10 USD + 20 EUR at 1.1
+      refunded: "5.0000",
+      first_purchase_at: new Date(at(2)),
+      last_purchase_at: new Date(at(4)),
+      tickets_total: 1,
+      open_tickets: 1, // reopened after its resolution
+      latest_nps: 3,
+      email: "new@x.io", // the latest registration wins, whole
+      acquisition_channel: null,
+      registered_at: new Date(at(1)),
+    });
+    // One thank-you, caused by the first purchase the service saw (h4: delivered newest first);
+    // the earlier purchase arriving afterwards does not trigger a second.
+    const outbox = await database.pool.query("SELECT dedupe_key, payload FROM outbox WHERE payload->>'customerId' = $1", [c]);
+    expect(outbox.rows).toEqual([{ dedupe_key: "fu|thank-you|hand-1|first-purchase", payload: expect.objectContaining({ causationId: "h4" }) }]);
+  });
+});

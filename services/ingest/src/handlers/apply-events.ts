@@ -1,0 +1,68 @@
+import { followUpJobId, type FollowUpJob, type LifecycleEvent } from "@lifecycle/events";
+import { withTransaction, type InboxEvent, type InboxRepo, type LifecycleStore, type OutboxRepo, type Pool } from "@lifecycle/db";
+
+export interface AcceptedEvent {
+  event: LifecycleEvent;
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The Kafka message timestamp (ms; the producer's send time by default), for latency. */
+  producedAt?: number;
+}
+
+export interface ApplyDeps {
+  pool: Pool;
+  inbox: InboxRepo;
+  store: LifecycleStore;
+  outbox: OutboxRepo;
+  /** Rates to the base currency (the base itself at "1"). */
+  rates: Readonly<Record<string, string>>;
+}
+
+export interface ApplyOutcome {
+  /** Events recorded for the first time. */
+  applied: number;
+  /** Events already recorded earlier (re-sent or redelivered): they changed nothing. */
+  duplicates: number;
+  /** Outbox messages written. */
+  outboxed: number;
+}
+
+/**
+ * One transaction per partition batch: (a) record each event id once, (b) apply the new events
+ * to the customers' state with set-based SQL, (c) write outbox rows for what must be published.
+ * The caller commits the Kafka offset only after this resolves; a redelivered batch then finds
+ * every id recorded and changes nothing.
+ */
+export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEvent[]): Promise<ApplyOutcome> {
+  if (accepted.length === 0) return { applied: 0, duplicates: 0, outboxed: 0 };
+  const rows: InboxEvent[] = accepted.map(({ event, topic, partition, offset }) => ({
+    eventId: event.id,
+    type: event.type,
+    source: event.source,
+    subject: event.subject,
+    eventTime: event.time,
+    data: event.data,
+    topic,
+    partition,
+    offset,
+  }));
+
+  return withTransaction(deps.pool, async (tx) => {
+    const fresh = await deps.inbox.insertNew(rows, tx);
+    // An id repeated within the batch is recorded once: apply it once.
+    const seen = new Set<string>();
+    const freshEvents = accepted
+      .map((a) => a.event)
+      .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
+    const { firstPurchases } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
+    const outboxed = await deps.outbox.add(
+      firstPurchases.map(({ customerId, eventId }) => {
+        const job: FollowUpJob = { customerId, playbook: "thank-you", trigger: "first-purchase", channel: "log", causationId: eventId };
+        return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: job };
+      }),
+      tx,
+    );
+    return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed };
+  });
+}

@@ -1,0 +1,118 @@
+import { Partitioners, type Kafka, type Producer } from "kafkajs";
+import { createInboxRepo, createLifecycleStore, createOutboxRepo, type Pool } from "@lifecycle/db";
+import { decodeLifecycleEvent, err, type KafkaHeaders } from "@lifecycle/events";
+import { ensureTopics } from "@lifecycle/kafka";
+import type { Logger } from "@lifecycle/logging";
+import type { JobQueue } from "@lifecycle/queue";
+import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
+import { applyEvents, type AcceptedEvent, type ApplyOutcome } from "./handlers/apply-events.js";
+import { checkCurrency } from "./handlers/currency.js";
+import { createDeadLetterWriter } from "./handlers/dead-letter.js";
+import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
+import { createOutboxRelay } from "./outbox-relay.js";
+
+export interface IngestServiceDeps {
+  kafka: Kafka;
+  pool: Pool;
+  followUps: JobQueue<"follow-up">;
+  logger: Logger;
+  groupId: string;
+  /** @defaultValue 30000 (kafkajs's default) */
+  sessionTimeoutMs?: number;
+  inputTopics: readonly string[];
+  dlqTopic: string;
+  topicPartitions: number;
+  /** Rates to the base currency, the base itself at "1". */
+  rates: Readonly<Record<string, string>>;
+  metrics?: IngestMetrics;
+  /**
+   * `batch` (the product): one transaction per partition batch, set-based SQL. `per-event`: one
+   * transaction per event, the naive baseline the benchmark compares against. @defaultValue batch
+   */
+  applyMode?: "batch" | "per-event";
+  /** Partitions processed at once. @defaultValue 1 */
+  concurrency?: number;
+  onCommitted?: (events: readonly AcceptedEvent[], committedAt: number) => void;
+  onFatal?: (error: Error) => void;
+}
+
+/** Wires the lifecycle consumer and the outbox relay; main.ts and the tests build it through here. */
+export async function createIngestService(deps: IngestServiceDeps) {
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, [...deps.inputTopics, deps.dlqTopic].map((topic) => ({ topic })), deps.topicPartitions);
+    if (created.length) deps.logger.info({ topics: created }, "created missing topics");
+  } finally {
+    await admin.disconnect();
+  }
+
+  // The dead-letter producer waits for all in-sync replicas but is not idempotent: kafkajs's
+  // idempotence needs unbounded retries, which would stall the consumer through a broker outage.
+  // A dead letter written twice (after a redelivery) carries the same source offset headers.
+  const producer: Producer = deps.kafka.producer({
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+
+  const metrics = deps.metrics ?? createIngestMetrics();
+  const outbox = createOutboxRepo(deps.pool);
+  const relay = createOutboxRelay({ pool: deps.pool, outbox, followUps: deps.followUps, logger: deps.logger });
+  const applyDeps = { pool: deps.pool, inbox: createInboxRepo(deps.pool), store: createLifecycleStore(deps.pool), outbox, rates: deps.rates };
+
+  const decode = (value: Buffer | null, headers: KafkaHeaders) => {
+    const decoded = decodeLifecycleEvent(value, headers);
+    if (!decoded.ok) return decoded;
+    const rejection = checkCurrency(decoded.value, deps.rates);
+    return rejection ? err(rejection) : decoded;
+  };
+
+  const applyOneByOne = async (events: readonly AcceptedEvent[]): Promise<ApplyOutcome> => {
+    const total: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0 };
+    for (const e of events) {
+      const o = await applyEvents(applyDeps, [e]);
+      total.applied += o.applied;
+      total.duplicates += o.duplicates;
+      total.outboxed += o.outboxed;
+    }
+    return total;
+  };
+
+  const consumer = new LifecycleEventsConsumer({
+    kafka: deps.kafka,
+    groupId: deps.groupId,
+    sessionTimeoutMs: deps.sessionTimeoutMs,
+    topics: deps.inputTopics,
+    decode,
+    deadLetters: createDeadLetterWriter({ producer, topic: deps.dlqTopic }),
+    apply: async (events) => {
+      const outcome = deps.applyMode === "per-event" ? await applyOneByOne(events) : await applyEvents(applyDeps, events);
+      if (outcome.outboxed) relay.wake();
+      return outcome;
+    },
+    concurrency: deps.concurrency,
+    onCommitted: deps.onCommitted,
+    metrics,
+    logger: deps.logger,
+    onFatal: deps.onFatal,
+  });
+
+  return {
+    consumer,
+    metrics,
+    async start() {
+      relay.start();
+      const joined = consumer.waitUntilJoined();
+      await consumer.start();
+      await joined;
+    },
+    async stop() {
+      await consumer.stop();
+      await relay.stop();
+      await producer.disconnect();
+    },
+  };
+}
+export type IngestService = Awaited<ReturnType<typeof createIngestService>>;

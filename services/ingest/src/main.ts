@@ -1,0 +1,51 @@
+// Composition root of the ingest service: config → logger → pool → kafka → redis → service.
+import closeWithGrace from "close-with-grace";
+import { loadConfig, secretKeys } from "@lifecycle/config";
+import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createKafka } from "@lifecycle/kafka";
+import { createLogger, redactUrl } from "@lifecycle/logging";
+import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
+import { IngestConfig } from "./config.js";
+import { createIngestService } from "./ingest-service.js";
+
+const config = loadConfig(IngestConfig);
+const logger = createLogger({ name: "ingest", level: config.LOG_LEVEL, secretKeys });
+
+// A first start on a fresh server creates the database; where the role may not (a managed
+// database), the database must exist already and the migration below says so if it does not.
+await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
+await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
+const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-ingest" });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger });
+const redis = createRedisConnection(config.REDIS_URL, "lifecycle-ingest");
+const followUps = createJobQueue({ name: "follow-up", connection: redis, prefix: config.QUEUE_PREFIX });
+
+const service = await createIngestService({
+  kafka,
+  pool,
+  followUps,
+  logger,
+  groupId: config.INGEST_GROUP_ID,
+  sessionTimeoutMs: config.INGEST_SESSION_TIMEOUT_MS,
+  concurrency: config.INGEST_CONCURRENCY,
+  inputTopics: config.INPUT_TOPICS,
+  dlqTopic: config.DLQ_TOPIC,
+  topicPartitions: config.TOPIC_PARTITIONS,
+  rates: config.rates,
+  onFatal: (err) => {
+    logger.fatal({ err }, "consumer stopped for good; exiting so the supervisor restarts us");
+    process.exit(1);
+  },
+});
+
+closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
+  if (err) logger.error({ err }, "shutting down after an error");
+  else logger.info({ signal }, "shutting down");
+  await service.stop();
+  await followUps.close();
+  redis.disconnect();
+  await pool.end();
+});
+
+await service.start();
+logger.info({ topics: config.INPUT_TOPICS, groupId: config.INGEST_GROUP_ID, database: redactUrl(config.DATABASE_URL) }, "ingest running");

@@ -1,0 +1,79 @@
+import { FollowUpJob } from "@lifecycle/events";
+import { withTransaction, type OutboxRepo, type Pool } from "@lifecycle/db";
+import type { Logger } from "@lifecycle/logging";
+import type { JobQueue } from "@lifecycle/queue";
+
+export interface OutboxRelayDeps {
+  pool: Pool;
+  outbox: OutboxRepo;
+  followUps: JobQueue<"follow-up">;
+  logger: Logger;
+  /** Poll interval when idle; `wake()` publishes sooner. @defaultValue 500 */
+  idleMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Publishes outbox rows: claims a batch (FOR UPDATE SKIP LOCKED, so replicas share the work),
+ * publishes each, and marks them published in the same transaction. If publishing fails the
+ * transaction rolls back and the rows are retried later: delivery is at-least-once, and the
+ * effects are idempotent (a follow-up's BullMQ job id is its dedupe key).
+ */
+export function createOutboxRelay({ pool, outbox, followUps, logger, idleMs = 500, batchSize = 200 }: OutboxRelayDeps) {
+  const log = logger.child({ module: "outbox-relay" });
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let failures = 0;
+
+  const publishBatch = () =>
+    withTransaction(pool, async (tx) => {
+      const rows = await outbox.claim(batchSize, tx);
+      for (const row of rows) {
+        if (row.kind !== "follow-up") throw new Error(`outbox row ${row.id} has unknown kind ${row.kind}`);
+        await followUps.add(FollowUpJob.parse(row.payload), { jobId: row.dedupeKey });
+      }
+      await outbox.markPublished(rows.map((r) => r.id), tx);
+      return rows.length;
+    });
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function run() {
+    while (running) {
+      try {
+        const n = await publishBatch();
+        failures = 0;
+        if (n === batchSize) continue; // more waiting: go on at once
+      } catch (err) {
+        failures++;
+        log.warn({ err, failures }, "outbox publish failed; retrying");
+      }
+      await sleep(failures ? Math.min(10_000, 200 * 2 ** failures) : idleMs);
+    }
+  }
+
+  return {
+    start() {
+      running = true;
+      loop = run();
+    },
+    /** Publish soon: called after a transaction wrote outbox rows. */
+    wake() {
+      wakeUp?.();
+    },
+    async stop() {
+      running = false;
+      wakeUp?.();
+      await loop;
+    },
+  };
+}
+export type OutboxRelay = ReturnType<typeof createOutboxRelay>;

@@ -1,0 +1,30 @@
+// Composition root of the worker: config → logger → pool → redis → worker.
+import closeWithGrace from "close-with-grace";
+import { loadConfig, secretKeys } from "@lifecycle/config";
+import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createLogger } from "@lifecycle/logging";
+import { createRedisConnection } from "@lifecycle/queue";
+import { WorkerConfig } from "./config.js";
+import { createWorkerService } from "./worker-service.js";
+
+const config = loadConfig(WorkerConfig);
+const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKeys });
+
+// A first start on a fresh server creates the database; where the role may not (a managed
+// database), the database must exist already and the migration below says so if it does not.
+await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
+await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
+const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-worker" });
+const connection = createRedisConnection(config.REDIS_URL, "lifecycle-worker");
+const service = createWorkerService({ pool, connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, logger });
+
+closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
+  if (err) logger.error({ err }, "shutting down after an error");
+  else logger.info({ signal }, "shutting down");
+  await service.stop();
+  connection.disconnect();
+  await pool.end();
+});
+
+await service.start();
+logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker running");
