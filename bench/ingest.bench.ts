@@ -5,7 +5,6 @@
 //   (d) naive: the same consumer with one transaction per event (the baseline)
 // Input: CDNOW master + a seeded synthetic mix over 100,000 customers. Writes docs/benchmarks.{md,json}.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Partitioners, type Kafka } from "kafkajs";
@@ -161,7 +160,7 @@ try {
   // Input: CDNOW master + the synthetic mix, produced before anything consumes.
   const main = topicsFor("main");
   await createTopics(kafka, main);
-  let t = Date.now();
+  const t = Date.now();
   const cdnow = await replayFile({ kafka, path: MASTER, topics: main });
   await produceAll(kafka, main, synthetic(SYNTHETIC, "syn-"));
   const total = cdnow.sent + SYNTHETIC;
@@ -200,7 +199,7 @@ try {
   const bs = await ours({ kafka, pool: sampleDb.pool, topics: sample, mode: "batch", name: "sample" });
   say(`(b') ours on the naive sample: ${NAIVE_SAMPLE} in ${bs.seconds.toFixed(1)} s = ${Math.round(NAIVE_SAMPLE / bs.seconds)}/s`);
 
-  const pgVersion = (await db.pool.query<{ v: string }>("SHOW server_version")).rows[0]?.v ?? "?";
+  const pgVersion = (await db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?";
   const report: BenchReport = {
     machine: describeMachine({ kafka: "Apache Kafka 3.9.1 (Maven), single node, heap 1 GiB, C2 JIT", postgres: pgVersion, redis: "7 (local)", concurrency: String(CONCURRENCY) }),
     input: { cdnow: cdnow.sent, synthetic: SYNTHETIC, customers: CUSTOMERS, total, topics: 4, partitionsPerTopic: 3, producedInSeconds: loadSeconds },
