@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createInboxRepo, createLifecycleStore, createOutboxRepo, type Pool } from "@lifecycle/db";
+import type { Pool } from "@lifecycle/db";
 import { syntheticEvents, type LifecycleEvent } from "@lifecycle/events";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
 import {
@@ -16,7 +16,7 @@ import {
   waitFor,
   type TestInfra,
 } from "@lifecycle/testkit";
-import { applyEvents } from "../services/ingest/src/handlers/apply-events.js";
+import { applyEvents, createApplyDeps } from "../services/ingest/src/handlers/apply-events.js";
 
 // The ingest service as a real process: killed with SIGKILL mid-stream, or cut off from Postgres,
 // it must end with exactly the state of an uninterrupted run over the same events.
@@ -28,7 +28,7 @@ const stream = (prefix: string) =>
 
 /** The reference: the same events applied in-process, uninterrupted, in batches of 500. */
 async function applyReference(pool: Pool, events: LifecycleEvent[]) {
-  const deps = { pool, inbox: createInboxRepo(pool), store: createLifecycleStore(pool), outbox: createOutboxRepo(pool), rates: { USD: "1" } };
+  const deps = createApplyDeps({ pool, rates: { USD: "1" } });
   for (let i = 0; i < events.length; i += 500) {
     await applyEvents(deps, events.slice(i, i + 500).map((event, j) => ({ event, topic: "ref", partition: 0, offset: i + j })));
   }

@@ -1,5 +1,5 @@
 export { createPool, type Pool, type Queryable } from "./pool.js";
-export { withTransaction } from "./transaction.js";
+export { withTransaction, withClient, inTransaction } from "./transaction.js";
 export { migrate, MIGRATIONS_DIR } from "./migrate.js";
 export { ensureDatabase, createDatabase, dropDatabase, withDatabase } from "./database-admin.js";
 export { createInboxRepo, type InboxRepo, type InboxEvent } from "./inbox.repo.js";

@@ -3,10 +3,18 @@ import type { Pool } from "./pool.js";
 
 /**
  * Runs `fn` in a transaction on one pooled client: COMMIT if it resolves, ROLLBACK if it throws.
- * After a failure the client is destroyed rather than pooled: if the failure was a lost
- * connection (a Postgres restart), a pooled client would fail the next caller too.
  */
 export async function withTransaction<T>(pool: Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, (client) => inTransaction(client, fn));
+}
+
+/**
+ * Runs `fn` with one pooled client held throughout (for session state such as an advisory lock,
+ * or several transactions in a row). After a failure the client is destroyed rather than pooled:
+ * if the failure was a lost connection (a Postgres restart), a pooled client would fail the next
+ * caller too.
+ */
+export async function withClient<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let failed = false;
   // A checked-out client whose connection is terminated (a Postgres restart, an admin's
@@ -17,16 +25,25 @@ export async function withTransaction<T>(pool: Pool, fn: (tx: pg.PoolClient) => 
   };
   client.on("error", onError);
   try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
+    return await fn(client);
   } catch (e) {
     failed = true;
-    await client.query("ROLLBACK").catch(() => undefined);
     throw e;
   } finally {
     client.off("error", onError);
     client.release(failed);
+  }
+}
+
+/** BEGIN … COMMIT on a client the caller holds (and releases), ROLLBACK if `fn` throws. */
+export async function inTransaction<T>(client: pg.PoolClient, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
   }
 }

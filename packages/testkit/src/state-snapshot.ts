@@ -1,11 +1,22 @@
 import type { Queryable } from "@lifecycle/db";
 
+// Columns the engine derives with the clock: equal across runs only when both ran at the same "now".
+const CLOCK_DERIVED = [
+  "stage", "stage_review_at", "p_alive", "p_alive_below_at", "expected_purchases", "expected_spend", "predicted_clv",
+  "simple_clv", "profit_clv", "clv_cac_ratio", "clv_model_id", "health_score", "health_components", "evaluated_at",
+];
+// Columns that record the path taken (which transition came last): they depend on arrival order
+// by design, like the stage history itself.
+const HISTORY = ["updated_at", "stage_reason", "stage_since"];
+
 /**
  * Everything the ingest derives for the customers whose ids start with `prefix`, with that prefix
- * removed and bookkeeping columns (updated_at, recorded_at) left out: two runs of the same events
- * under different prefixes must give equal snapshots.
+ * removed and bookkeeping columns left out: two runs of the same events under different prefixes
+ * must give equal snapshots. With `derived`, the clock-derived columns (stage, predictions,
+ * health) are compared too: for runs evaluated at the same fixed clock.
  */
-export async function stateSnapshot(db: Queryable, prefix: string): Promise<Record<string, unknown[]>> {
+export async function stateSnapshot(db: Queryable, prefix: string, { derived = false }: { derived?: boolean } = {}): Promise<Record<string, unknown[]>> {
+  const skip = new Set([...HISTORY, ...(derived ? [] : CLOCK_DERIVED)]);
   const strip = (v: unknown) => (typeof v === "string" ? v.replace(prefix, "") : v);
   const tables: Record<string, string> = {
     customers: "SELECT * FROM customers WHERE customer_id LIKE $1 ORDER BY customer_id",
@@ -21,7 +32,7 @@ export async function stateSnapshot(db: Queryable, prefix: string): Promise<Reco
   for (const [name, sql] of Object.entries(tables)) {
     const { rows } = await db.query<Record<string, unknown>>(sql, [`${prefix}%`]);
     snapshot[name] = rows.map((row) =>
-      Object.fromEntries(Object.entries(row).filter(([k]) => k !== "updated_at").map(([k, v]) => [k, strip(v)])),
+      Object.fromEntries(Object.entries(row).filter(([k]) => !skip.has(k)).map(([k, v]) => [k, strip(v)])),
     );
   }
   return snapshot;

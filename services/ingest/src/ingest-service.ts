@@ -1,11 +1,13 @@
 import { Partitioners, type Kafka, type Producer } from "kafkajs";
-import { createInboxRepo, createLifecycleStore, createOutboxRepo, type Pool } from "@lifecycle/db";
-import { decodeLifecycleEvent, err, type KafkaHeaders } from "@lifecycle/events";
+import type { Pool } from "@lifecycle/db";
+import { decodeLifecycleEvent, err, TOPICS, type KafkaHeaders, type StageChanged } from "@lifecycle/events";
+import { createClock, type ClockMode } from "@lifecycle/engine";
+import type { EngineSettings } from "@lifecycle/domain";
 import { ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import type { JobQueue } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
-import { applyEvents, type AcceptedEvent, type ApplyOutcome } from "./handlers/apply-events.js";
+import { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyOutcome } from "./handlers/apply-events.js";
 import { checkCurrency } from "./handlers/currency.js";
 import { createDeadLetterWriter } from "./handlers/dead-letter.js";
 import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
@@ -21,7 +23,15 @@ export interface IngestServiceDeps {
   sessionTimeoutMs?: number;
   inputTopics: readonly string[];
   dlqTopic: string;
+  /** Where stage changes are published. @defaultValue lifecycle-stage-changed */
+  stageChangedTopic?: string;
   topicPartitions: number;
+  /** The lifecycle engine's clock. @defaultValue wall */
+  clock?: ClockMode;
+  /** Stage rules and CLV settings. @defaultValue the contract's defaults */
+  engineSettings?: EngineSettings;
+  /** How often fitted models are re-read. @defaultValue 60000 */
+  modelCacheMs?: number;
   /** Rates to the base currency, the base itself at "1". */
   rates: Readonly<Record<string, string>>;
   metrics?: IngestMetrics;
@@ -38,10 +48,11 @@ export interface IngestServiceDeps {
 
 /** Wires the lifecycle consumer and the outbox relay; main.ts and the tests build it through here. */
 export async function createIngestService(deps: IngestServiceDeps) {
+  const stageChangedTopic = deps.stageChangedTopic ?? TOPICS.stageChanged;
   const admin = deps.kafka.admin();
   await admin.connect();
   try {
-    const created = await ensureTopics(admin, [...deps.inputTopics, deps.dlqTopic].map((topic) => ({ topic })), deps.topicPartitions);
+    const created = await ensureTopics(admin, [...deps.inputTopics, deps.dlqTopic, stageChangedTopic].map((topic) => ({ topic })), deps.topicPartitions);
     if (created.length) deps.logger.info({ topics: created }, "created missing topics");
   } finally {
     await admin.disconnect();
@@ -58,9 +69,18 @@ export async function createIngestService(deps: IngestServiceDeps) {
   await producer.connect();
 
   const metrics = deps.metrics ?? createIngestMetrics();
-  const outbox = createOutboxRepo(deps.pool);
-  const relay = createOutboxRelay({ pool: deps.pool, outbox, followUps: deps.followUps, logger: deps.logger });
-  const applyDeps = { pool: deps.pool, inbox: createInboxRepo(deps.pool), store: createLifecycleStore(deps.pool), outbox, rates: deps.rates };
+  const publishStageChanges = async (events: readonly StageChanged[]) => {
+    await producer.send({ topic: stageChangedTopic, acks: -1, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: { ce_id: e.id, ce_type: e.type } })) });
+  };
+  const applyDeps = createApplyDeps({
+    pool: deps.pool,
+    rates: deps.rates,
+    clock: createClock({ mode: deps.clock ?? "wall" }),
+    settings: deps.engineSettings,
+    modelCacheMs: deps.modelCacheMs,
+  });
+  const { outbox } = applyDeps;
+  const relay = createOutboxRelay({ pool: deps.pool, outbox, followUps: deps.followUps, publishStageChanges, logger: deps.logger });
 
   const decode = (value: Buffer | null, headers: KafkaHeaders) => {
     const decoded = decodeLifecycleEvent(value, headers);
@@ -70,12 +90,13 @@ export async function createIngestService(deps: IngestServiceDeps) {
   };
 
   const applyOneByOne = async (events: readonly AcceptedEvent[]): Promise<ApplyOutcome> => {
-    const total: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0 };
+    const total: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };
     for (const e of events) {
       const o = await applyEvents(applyDeps, [e]);
       total.applied += o.applied;
       total.duplicates += o.duplicates;
       total.outboxed += o.outboxed;
+      total.transitions += o.transitions;
     }
     return total;
   };

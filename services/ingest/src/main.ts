@@ -2,6 +2,7 @@
 import closeWithGrace from "close-with-grace";
 import { loadConfig, secretKeys } from "@lifecycle/config";
 import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
 import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
@@ -30,6 +31,10 @@ const service = await createIngestService({
   concurrency: config.INGEST_CONCURRENCY,
   inputTopics: config.INPUT_TOPICS,
   dlqTopic: config.DLQ_TOPIC,
+  stageChangedTopic: config.STAGE_CHANGED_TOPIC,
+  clock: config.LIFECYCLE_CLOCK,
+  engineSettings: engineSettings(config),
+  modelCacheMs: config.CLV_MODEL_CACHE_MS,
   topicPartitions: config.TOPIC_PARTITIONS,
   rates: config.rates,
   onFatal: (err) => {

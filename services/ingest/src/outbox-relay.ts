@@ -1,4 +1,4 @@
-import { FollowUpJob } from "@lifecycle/events";
+import { FollowUpJob, StageChanged } from "@lifecycle/events";
 import { withTransaction, type OutboxRepo, type Pool } from "@lifecycle/db";
 import type { Logger } from "@lifecycle/logging";
 import type { JobQueue } from "@lifecycle/queue";
@@ -7,6 +7,8 @@ export interface OutboxRelayDeps {
   pool: Pool;
   outbox: OutboxRepo;
   followUps: JobQueue<"follow-up">;
+  /** Publishes stage changes (CloudEvents) to `lifecycle-stage-changed`, keyed by customer. */
+  publishStageChanges: (events: readonly StageChanged[]) => Promise<void>;
   logger: Logger;
   /** Poll interval when idle; `wake()` publishes sooner. @defaultValue 500 */
   idleMs?: number;
@@ -17,9 +19,10 @@ export interface OutboxRelayDeps {
  * Publishes outbox rows: claims a batch (FOR UPDATE SKIP LOCKED, so replicas share the work),
  * publishes each, and marks them published in the same transaction. If publishing fails the
  * transaction rolls back and the rows are retried later: delivery is at-least-once, and the
- * effects are idempotent (a follow-up's BullMQ job id is its dedupe key).
+ * effects are idempotent (a follow-up's BullMQ job id is its dedupe key; a stage change keeps
+ * its CloudEvents id).
  */
-export function createOutboxRelay({ pool, outbox, followUps, logger, idleMs = 500, batchSize = 200 }: OutboxRelayDeps) {
+export function createOutboxRelay({ pool, outbox, followUps, publishStageChanges, logger, idleMs = 500, batchSize = 200 }: OutboxRelayDeps) {
   const log = logger.child({ module: "outbox-relay" });
   let running = false;
   let loop: Promise<void> | undefined;
@@ -29,10 +32,15 @@ export function createOutboxRelay({ pool, outbox, followUps, logger, idleMs = 50
   const publishBatch = () =>
     withTransaction(pool, async (tx) => {
       const rows = await outbox.claim(batchSize, tx);
+      const stageChanges: StageChanged[] = [];
       for (const row of rows) {
-        if (row.kind !== "follow-up") throw new Error(`outbox row ${row.id} has unknown kind ${row.kind}`);
-        await followUps.add(FollowUpJob.parse(row.payload), { jobId: row.dedupeKey });
+        if (row.kind === "follow-up") await followUps.add(FollowUpJob.parse(row.payload), { jobId: row.dedupeKey });
+        else if (row.kind === "stage-changed") stageChanges.push(StageChanged.parse(row.payload));
+        else throw new Error(`outbox row ${row.id} has unknown kind ${row.kind}`);
       }
+      // In claim order; one send for the batch. A crash after the send and before the commit
+      // sends them again with the same event ids: consumers dedupe on the CloudEvents id.
+      if (stageChanges.length) await publishStageChanges(stageChanges);
       await outbox.markPublished(rows.map((r) => r.id), tx);
       return rows.length;
     });

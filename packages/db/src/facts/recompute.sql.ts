@@ -4,11 +4,19 @@ import { TICKET_IS_OPEN } from "./tickets.sql.js";
 // whose rows of that aspect a batch changed ($1). Each result depends only on the stored rows,
 // never on how the events arrived; and a batch of purchases does not pay for tickets or surveys.
 
+// Purchases are also summarised the way the BG/NBD and Gamma-Gamma models count them: orders on
+// the same UTC day merge into one transaction (notes/clv-models.md, pitfall 2). z̄ is the mean of
+// the repeat days' sums: everything after the first purchase day.
 export const RECOMPUTE_PURCHASES = `
 UPDATE customers c SET purchase_count = o.n, first_purchase_at = o.first_at, last_purchase_at = o.last_at,
-                       revenue = o.revenue, updated_at = now()
-  FROM (SELECT customer_id, count(*)::int AS n, min(event_time) AS first_at, max(event_time) AS last_at, sum(amount_base) AS revenue
-          FROM orders WHERE customer_id = ANY($1::text[]) GROUP BY customer_id) o
+                       revenue = o.revenue, purchase_days = o.days, repeat_day_spend_mean = o.zbar, updated_at = now()
+  FROM (SELECT customer_id, sum(n)::int AS n, min(first_at) AS first_at, max(last_at) AS last_at, sum(amount) AS revenue,
+               count(*)::int AS days,
+               coalesce((sum(amount) - (array_agg(amount ORDER BY day))[1]) / nullif(count(*) - 1, 0), 0) AS zbar
+          FROM (SELECT customer_id, (event_time AT TIME ZONE 'UTC')::date AS day, count(*) AS n,
+                       min(event_time) AS first_at, max(event_time) AS last_at, sum(amount_base) AS amount
+                  FROM orders WHERE customer_id = ANY($1::text[]) GROUP BY customer_id, day) d
+         GROUP BY customer_id) o
  WHERE c.customer_id = o.customer_id
 `;
 

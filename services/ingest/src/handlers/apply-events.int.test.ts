@@ -1,11 +1,16 @@
 import fc from "fast-check";
-import { createInboxRepo, createLifecycleStore, createOutboxRepo } from "@lifecycle/db";
+import type { Pool } from "@lifecycle/db";
+import { createClock } from "@lifecycle/engine";
 import type { LifecycleEvent } from "@lifecycle/events";
 import { arbitraryHistory, describe, expect, stateSnapshot, test } from "@lifecycle/testkit";
-import { applyEvents, type AcceptedEvent, type ApplyDeps } from "./apply-events.js";
+import { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyDeps } from "./apply-events.js";
 
 const rates = { USD: "1", EUR: "1.1" };
 let run = 0;
+
+/** Apply deps with a fixed clock the test moves, so runs evaluated at the same "now" can be compared. */
+const applyDeps = (pool: Pool, clock: { now: Date }): ApplyDeps =>
+  createApplyDeps({ pool, rates, clock: createClock({ mode: "wall", wallNow: () => clock.now }), modelCacheMs: 0 });
 
 /** The same events under a run prefix (customer and event ids), as Kafka would deliver them. */
 function delivered(events: readonly LifecycleEvent[], prefix: string): AcceptedEvent[] {
@@ -22,15 +27,13 @@ async function applyInBatches(deps: ApplyDeps, events: AcceptedEvent[], sizes: n
 
 describe("applying events to customer state", () => {
   test("the same events in any order, any batching, with duplicates, give identical state", async ({ database }) => {
-    const deps: ApplyDeps = {
-      pool: database.pool,
-      inbox: createInboxRepo(database.pool),
-      store: createLifecycleStore(database.pool),
-      outbox: createOutboxRepo(database.pool),
-      rates,
-    };
+    const clock = { now: new Date() };
+    const deps = applyDeps(database.pool, clock);
     const scenario = arbitraryHistory.chain((history) =>
       fc.record({
+        // Event times fall on 2026-03-01 between 00:00 and 11:00: these clocks see response
+        // targets pass, signals expire, and the at-risk and churn windows run out.
+        now: fc.constantFrom("2026-03-01T11:30:00Z", "2026-03-20T00:00:00Z", "2026-04-15T00:00:00Z", "2026-06-15T00:00:00Z", "2026-09-15T00:00:00Z"),
         history: fc.constant(history),
         shuffled: fc.shuffledSubarray(history, { minLength: history.length, maxLength: history.length }),
         duplicates: fc.array(fc.constantFrom(...history), { maxLength: 10 }),
@@ -39,7 +42,8 @@ describe("applying events to customer state", () => {
     );
 
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ history, shuffled, duplicates, batchSizes }) => {
+      fc.asyncProperty(scenario, async ({ now, history, shuffled, duplicates, batchSizes }) => {
+        clock.now = new Date(now);
         const a = `r${++run}a-`;
         const b = `r${run}b-`;
         // Reference: every event once, in generation order, in one batch.
@@ -49,20 +53,15 @@ describe("applying events to customer state", () => {
         duplicates.forEach((d, i) => noisy.splice((i * 7) % (noisy.length + 1), 0, d));
         await applyInBatches(deps, delivered(noisy, b), batchSizes);
 
-        expect(await stateSnapshot(database.pool, b)).toEqual(await stateSnapshot(database.pool, a));
+        // Facts and everything derived at this clock: stage, predictions, health.
+        expect(await stateSnapshot(database.pool, b, { derived: true })).toEqual(await stateSnapshot(database.pool, a, { derived: true }));
       }),
       { numRuns: 100 },
     );
   });
 
   test("facts match a hand-counted history", async ({ database }) => {
-    const deps: ApplyDeps = {
-      pool: database.pool,
-      inbox: createInboxRepo(database.pool),
-      store: createLifecycleStore(database.pool),
-      outbox: createOutboxRepo(database.pool),
-      rates,
-    };
+    const deps = applyDeps(database.pool, { now: new Date("2026-04-02T00:00:00Z") });
     const c = "hand-1";
     const at = (h: number) => `2026-04-01T${String(h).padStart(2, "0")}:00:00Z`;
     const base = { specversion: "1.0" as const, source: "t", subject: c };
@@ -99,7 +98,14 @@ describe("applying events to customer state", () => {
       email: "new@x.io", // the latest registration wins, whole
       acquisition_channel: null,
       registered_at: new Date(at(1)),
+      purchase_days: 1, // both orders on 2026-04-01: one transaction for the CLV models
+      repeat_day_spend_mean: "0.0000",
+      historical_clv: "27.0000",
+      // Bought, then an NPS detractor score after the last purchase, within 30 days of the clock.
+      stage: "at-risk",
     });
+    const stages = await database.pool.query("SELECT to_stage FROM stage_transitions WHERE customer_id = $1 ORDER BY id DESC LIMIT 1", [c]);
+    expect(stages.rows).toEqual([{ to_stage: "at-risk" }]);
     // One thank-you, caused by the first purchase the service saw (h4: delivered newest first);
     // the earlier purchase arriving afterwards does not trigger a second.
     const outbox = await database.pool.query("SELECT dedupe_key, payload FROM outbox WHERE payload->>'customerId' = $1", [c]);

@@ -1,5 +1,7 @@
 import { followUpJobId, type FollowUpJob, type LifecycleEvent } from "@lifecycle/events";
-import { withTransaction, type InboxEvent, type InboxRepo, type LifecycleStore, type OutboxRepo, type Pool } from "@lifecycle/db";
+import { createInboxRepo, createLifecycleStore, createOutboxRepo, withTransaction, type InboxEvent, type InboxRepo, type LifecycleStore, type OutboxRepo, type Pool } from "@lifecycle/db";
+import { EngineSettings } from "@lifecycle/domain";
+import { createClock, createLifecycleEngine, createModelCache, createModelsRepo, type Clock, type LifecycleEngine } from "@lifecycle/engine";
 
 export interface AcceptedEvent {
   event: LifecycleEvent;
@@ -15,8 +17,29 @@ export interface ApplyDeps {
   inbox: InboxRepo;
   store: LifecycleStore;
   outbox: OutboxRepo;
+  /** Re-derives stage, CLV and health for the touched customers, in the same transaction. */
+  engine: LifecycleEngine;
   /** Rates to the base currency (the base itself at "1"). */
   rates: Readonly<Record<string, string>>;
+}
+
+/** The deps of `applyEvents` over one pool: the service and the tests build them here. */
+export function createApplyDeps({
+  pool,
+  rates,
+  clock = createClock({ mode: "wall" }),
+  settings = EngineSettings.parse({}),
+  modelCacheMs = 60_000,
+}: {
+  pool: Pool;
+  rates: Readonly<Record<string, string>>;
+  clock?: Clock;
+  settings?: EngineSettings;
+  modelCacheMs?: number;
+}): ApplyDeps {
+  const outbox = createOutboxRepo(pool);
+  const models = createModelCache({ repo: createModelsRepo(pool), ttlMs: modelCacheMs });
+  return { pool, inbox: createInboxRepo(pool), store: createLifecycleStore(pool), outbox, engine: createLifecycleEngine({ outbox, clock, models, settings }), rates };
 }
 
 export interface ApplyOutcome {
@@ -24,18 +47,21 @@ export interface ApplyOutcome {
   applied: number;
   /** Events already recorded earlier (re-sent or redelivered): they changed nothing. */
   duplicates: number;
-  /** Outbox messages written. */
+  /** Outbox messages written (follow-ups and stage changes). */
   outboxed: number;
+  /** Stage transitions recorded. */
+  transitions: number;
 }
 
 /**
  * One transaction per partition batch: (a) record each event id once, (b) apply the new events
- * to the customers' state with set-based SQL, (c) write outbox rows for what must be published.
+ * to the customers' facts with set-based SQL and re-evaluate those customers (stage, CLV,
+ * health), (c) write outbox rows for what must be published (follow-ups, stage changes).
  * The caller commits the Kafka offset only after this resolves; a redelivered batch then finds
  * every id recorded and changes nothing.
  */
 export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEvent[]): Promise<ApplyOutcome> {
-  if (accepted.length === 0) return { applied: 0, duplicates: 0, outboxed: 0 };
+  if (accepted.length === 0) return { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };
   const rows: InboxEvent[] = accepted.map(({ event, topic, partition, offset }) => ({
     eventId: event.id,
     type: event.type,
@@ -55,14 +81,17 @@ export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEv
     const freshEvents = accepted
       .map((a) => a.event)
       .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-    const { firstPurchases } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
-    const outboxed = await deps.outbox.add(
+    const { touched, firstPurchases } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
+    // Times carry offsets, so compare instants, not strings.
+    const latestMs = freshEvents.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity);
+    const { transitions } = freshEvents.length ? await deps.engine.evaluateTouched(tx, touched, new Date(latestMs)) : { transitions: 0 };
+    const followUps = await deps.outbox.add(
       firstPurchases.map(({ customerId, eventId }) => {
         const job: FollowUpJob = { customerId, playbook: "thank-you", trigger: "first-purchase", channel: "log", causationId: eventId };
         return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: job };
       }),
       tx,
     );
-    return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed };
+    return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: followUps + transitions, transitions };
   });
 }

@@ -1,0 +1,45 @@
+// Public surface of the CLV models. Everything here is pure: no IO, no clock.
+
+export {
+  ageAtPAliveThreshold,
+  bgNbdLogLikelihood,
+  conditionalExpectedTransactions,
+  expectedTransactions,
+  expectedTransactionsIfAlive,
+  fitBgNbd,
+  pAlive,
+  type BgNbdCustomer,
+  type BgNbdCustomerArgs,
+  type BgNbdFit,
+  type BgNbdParams,
+  type FitBgNbdOptions,
+} from "./bgnbd.js";
+export {
+  conditionalExpectedSpend,
+  fitGammaGamma,
+  gammaGammaLogLikelihood,
+  populationMeanSpend,
+  type FitGammaGammaOptions,
+  type GammaGammaCustomer,
+  type GammaGammaFit,
+  type GammaGammaParams,
+} from "./gamma-gamma.js";
+export {
+  minimizePositive,
+  nelderMead,
+  type MinimizePositiveOptions,
+  type NelderMeadOptions,
+  type NelderMeadResult,
+} from "./nelder-mead.js";
+export { predictiveClv, type PredictiveClv, type PredictiveClvInput } from "./predictive-clv.js";
+export { rfmSummary, utcDay, type Purchase, type RfmSummary, type RfmSummaryInput } from "./rfm-summary.js";
+export {
+  clvCacRatio,
+  lifespanYearsFromChurn,
+  profitClvCents,
+  recurringRevenueCents,
+  roundCents,
+  simpleClvCents,
+  type ClvCacRatio,
+} from "./simple-clv.js";
+export { hyp2f1, logBeta, logGamma, logSumExp, type Hyp2f1Args } from "./special.js";

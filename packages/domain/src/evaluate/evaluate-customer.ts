@@ -1,0 +1,163 @@
+import { z } from "zod";
+import { ageAtPAliveThreshold, conditionalExpectedTransactions, pAlive, type BgNbdParams } from "../clv/bgnbd.js";
+import type { GammaGammaParams } from "../clv/gamma-gamma.js";
+import { predictiveClv } from "../clv/predictive-clv.js";
+import { utcDay, type RfmSummary } from "../clv/rfm-summary.js";
+import { clvCacRatio, profitClvCents, simpleClvCents } from "../clv/simple-clv.js";
+import { healthScore, HealthSettings, type HealthScore } from "../health/health-score.js";
+import { decideTransition, type CurrentStage, type StageTransition } from "../stages/decide-transition.js";
+import { deriveStage, type DerivedStage } from "../stages/derive-stage.js";
+import type { StageFacts } from "../stages/stage-facts.js";
+import { StageRules } from "../stages/stage-rules.js";
+
+/** How value is computed: configuration, validated once at start-up. */
+export const ClvSettings = z.object({
+  /** Horizon of predicted CLV and expected purchases, in days. @defaultValue 365 */
+  horizonDays: z.number().positive().default(365),
+  /** Gross margin applied to revenue for profit figures (1 = revenue). @defaultValue 1 */
+  margin: z.number().gt(0).max(1).default(1),
+  /** Annual discount rate for predicted CLV. @defaultValue 0.1 */
+  annualDiscountRate: z.number().min(0).lt(1).default(0.1),
+  /** Expected lifespan in years for the simple and profit CLV formulas. @defaultValue 3 */
+  lifespanYears: z.number().positive().default(3),
+});
+export type ClvSettings = z.infer<typeof ClvSettings>;
+
+export const EngineSettings = z.object({
+  rules: StageRules.default(StageRules.parse({})),
+  clv: ClvSettings.default(ClvSettings.parse({})),
+  health: HealthSettings.default(HealthSettings.parse({})),
+});
+export type EngineSettings = z.infer<typeof EngineSettings>;
+
+/** The newest fitted population models, if any. */
+export interface FittedModels {
+  bgNbd?: { id: number; params: BgNbdParams; daysPerUnit: number } | undefined;
+  gammaGamma?: { id: number; params: GammaGammaParams } | undefined;
+}
+
+/** Everything the engine knows about one customer, from Postgres. Amounts in the base currency. */
+export interface CustomerState {
+  customerId: string;
+  facts: Omit<StageFacts, "pAliveBelowThresholdAt">;
+  purchaseDays: number;
+  repeatDaySpendMean: number;
+  revenue: number;
+  refunded: number;
+  acquisitionCost?: number | undefined;
+  latestNps?: number | undefined;
+  latestCsat?: number | undefined;
+  latestCes?: number | undefined;
+  openTickets: number;
+  current?: CurrentStage | undefined;
+}
+
+export interface Prediction {
+  modelId: number;
+  pAlive: number;
+  /** When P(alive) falls below the rules' threshold if nothing is bought; undefined for one-time buyers. */
+  pAliveBelowAt?: Date | undefined;
+  expectedPurchases: number;
+  expectedSpend?: number | undefined;
+  predictedClv?: number | undefined;
+}
+
+export interface Evaluation {
+  stage: DerivedStage;
+  transition?: StageTransition | undefined;
+  prediction?: Prediction | undefined;
+  historicalClv: number;
+  simpleClv?: number | undefined;
+  profitClv?: number | undefined;
+  clvCacRatio?: number | undefined;
+  health: HealthScore;
+}
+
+const DAY_MS = 86_400_000;
+const YEAR_DAYS = 365.25;
+
+/** The BG/NBD summary (x, t_x, T in the model's unit) from stored facts, as of `now`. */
+export function summaryFromFacts(state: CustomerState, now: Date, daysPerUnit: number): RfmSummary | undefined {
+  const { firstPurchaseAt, lastPurchaseAt } = state.facts;
+  if (!firstPurchaseAt || !lastPurchaseAt || state.purchaseDays < 1) return undefined;
+  const first = utcDay(firstPurchaseAt);
+  const tx = (utcDay(lastPurchaseAt) - first) / daysPerUnit;
+  return { x: state.purchaseDays - 1, tx, T: Math.max(tx, (utcDay(now) - first) / daysPerUnit), zbar: state.repeatDaySpendMean };
+}
+
+function predict(state: CustomerState, now: Date, models: FittedModels, settings: EngineSettings): Prediction | undefined {
+  const bg = models.bgNbd;
+  if (!bg) return undefined;
+  const summary = summaryFromFacts(state, now, bg.daysPerUnit);
+  if (!summary) return undefined;
+  const { x, tx } = summary;
+  const age = x >= 1 ? ageAtPAliveThreshold({ params: bg.params, x, tx, threshold: settings.rules.pAliveThreshold }) : undefined;
+  const firstDayMs = utcDay(state.facts.firstPurchaseAt ?? now) * DAY_MS;
+  const pAliveBelowAt = age === undefined ? undefined : new Date(firstDayMs + Math.ceil(age * bg.daysPerUnit * DAY_MS));
+  const gg = models.gammaGamma;
+  const horizon = settings.clv.horizonDays / bg.daysPerUnit;
+  const base = { modelId: bg.id, pAliveBelowAt };
+  if (!gg) {
+    // Without a spend model the purchases can still be predicted; the value cannot.
+    const args = { params: bg.params, x, tx, T: summary.T };
+    return { ...base, pAlive: pAlive(args), expectedPurchases: conditionalExpectedTransactions({ ...args, t: horizon }) };
+  }
+  const value = predictiveClv({
+    bgNbd: bg.params,
+    gammaGamma: gg.params,
+    customer: summary,
+    horizon,
+    margin: settings.clv.margin,
+    annualDiscountRate: settings.clv.annualDiscountRate,
+    unitsPerMonth: YEAR_DAYS / 12 / bg.daysPerUnit,
+  });
+  return { ...base, ...value };
+}
+
+/**
+ * One customer's full evaluation at `now`: stage (and the transition from the stored one),
+ * predictive CLV from the fitted models, the seed articles' simple and profit CLV, and the
+ * health score. Pure: the engine loads the state, calls this, and writes the result.
+ */
+export function evaluateCustomer({ state, now, models, settings }: { state: CustomerState; now: Date; models: FittedModels; settings: EngineSettings }): Evaluation {
+  const prediction = predict(state, now, models, settings);
+  const facts: StageFacts = { ...state.facts, pAliveBelowThresholdAt: prediction?.pAliveBelowAt };
+  const stage = deriveStage({ facts, now, rules: settings.rules });
+  const transition = decideTransition({ current: state.current, derived: stage, lastPurchaseAt: facts.lastPurchaseAt });
+  const historicalClv = (state.revenue - state.refunded) * settings.clv.margin;
+
+  let simpleClv: number | undefined;
+  let profitClv: number | undefined;
+  let ratio: number | undefined;
+  const first = facts.firstPurchaseAt;
+  if (first && facts.purchaseCount > 0) {
+    const aovCents = (state.revenue * 100) / facts.purchaseCount;
+    // A customer's yearly rate over its tenure so far, counting at least one year so a first-week
+    // buyer is not extrapolated to 52 purchases a year.
+    const tenureYears = Math.max(1, (now.getTime() - first.getTime()) / DAY_MS / YEAR_DAYS);
+    const perYear = facts.purchaseCount / tenureYears;
+    const lifespanYears = settings.clv.lifespanYears;
+    const simpleCents = simpleClvCents({ averageOrderValueCents: aovCents, purchasesPerYear: perYear, lifespanYears });
+    const cacCents = Math.round((state.acquisitionCost ?? 0) * 100);
+    simpleClv = simpleCents / 100;
+    profitClv = profitClvCents({ annualProfitContributionCents: aovCents * perYear * settings.clv.margin, yearsRetained: lifespanYears, acquisitionCostCents: cacCents }) / 100;
+    ratio = clvCacRatio({ clvCents: simpleCents * settings.clv.margin, acquisitionCostCents: cacCents }).ratio;
+  }
+
+  const target = settings.rules.responseTargetMinutes * 60_000;
+  const health = healthScore(
+    {
+      now,
+      purchaseCount: facts.purchaseCount,
+      lastPurchaseAt: facts.lastPurchaseAt,
+      netRevenue: state.revenue - state.refunded,
+      latestNps: state.latestNps,
+      latestCsat: state.latestCsat,
+      latestCes: state.latestCes,
+      openTickets: state.openTickets,
+      overdueTickets: facts.unansweredTicketsOpenedAt.filter((t) => now.getTime() - t.getTime() >= target).length,
+    },
+    settings.health,
+  );
+  return { stage, transition, prediction, historicalClv, simpleClv, profitClv, clvCacRatio: ratio, health };
+}

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { EngineSettings } from "@lifecycle/domain";
+
+const num = (d: number) => z.coerce.number().default(d);
+
+/**
+ * The engine's environment: the stage thresholds and CLV settings of CONTRACT.md sections 2–3,
+ * and the clock. Spread into a service's config schema; `engineSettings()` validates the whole.
+ */
+export const engineEnv = {
+  /** `wall` (production) or `watermark` (the latest event time seen: replays, backfills). @defaultValue wall */
+  LIFECYCLE_CLOCK: z.enum(["wall", "watermark"]).default("wall"),
+  STAGE_AT_RISK_DAYS: num(90),
+  STAGE_CHURN_DAYS: num(180),
+  STAGE_SIGNAL_DAYS: num(30),
+  STAGE_RESPONSE_TARGET_MINUTES: num(120),
+  STAGE_P_ALIVE_THRESHOLD: num(0.5),
+  STAGE_DETRACTOR_MAX: num(6),
+  STAGE_LOW_CSAT_MAX: num(2),
+  STAGE_HIGH_CES_MIN: num(6),
+  CLV_HORIZON_DAYS: num(365),
+  CLV_MARGIN: num(1),
+  CLV_DISCOUNT_RATE: num(0.1),
+  CLV_LIFESPAN_YEARS: num(3),
+  /** How often a process re-reads the newest fitted models. @defaultValue 60000 */
+  CLV_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(60_000),
+};
+type EngineEnv = { [K in keyof typeof engineEnv]: z.infer<(typeof engineEnv)[K]> };
+
+/** Validated engine settings from the environment; throws with every problem listed. */
+export function engineSettings(env: EngineEnv): EngineSettings {
+  const parsed = EngineSettings.safeParse({
+    rules: {
+      atRiskAfterDays: env.STAGE_AT_RISK_DAYS,
+      churnAfterDays: env.STAGE_CHURN_DAYS,
+      negativeSignalDays: env.STAGE_SIGNAL_DAYS,
+      responseTargetMinutes: env.STAGE_RESPONSE_TARGET_MINUTES,
+      pAliveThreshold: env.STAGE_P_ALIVE_THRESHOLD,
+      detractorMaxScore: env.STAGE_DETRACTOR_MAX,
+      lowCsatMaxScore: env.STAGE_LOW_CSAT_MAX,
+      highCesMinScore: env.STAGE_HIGH_CES_MIN,
+    },
+    clv: { horizonDays: env.CLV_HORIZON_DAYS, margin: env.CLV_MARGIN, annualDiscountRate: env.CLV_DISCOUNT_RATE, lifespanYears: env.CLV_LIFESPAN_YEARS },
+  });
+  if (!parsed.success) throw new Error(`invalid engine settings:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

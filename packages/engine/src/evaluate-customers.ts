@@ -1,0 +1,153 @@
+import { StageChanged, type Stage } from "@lifecycle/events";
+import type { OutboxRepo, Queryable } from "@lifecycle/db";
+import { evaluateCustomer, type CustomerState, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
+import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
+
+interface StateRow {
+  customer_id: string;
+  first_seen_at: Date;
+  registered_at: Date | null;
+  purchase_count: number;
+  first_purchase_at: Date | null;
+  last_purchase_at: Date | null;
+  cancelled_at: Date | null;
+  purchase_days: number;
+  zbar: number;
+  revenue: number;
+  refunded: number;
+  acquisition_cost: number | null;
+  latest_nps: number | null;
+  latest_csat: number | null;
+  latest_ces: number | null;
+  open_tickets: number;
+  stage: StageName | null;
+  stage_since: Date | null;
+  detractor_at: Date | null;
+  low_csat_at: Date | null;
+  high_ces_at: Date | null;
+  reopened_at: Date | null;
+  unanswered: Date[];
+}
+
+interface TransitionRow {
+  id: number;
+  customer_id: string;
+  from_stage: Stage | null;
+  to_stage: Stage;
+  reason: string;
+  event_time: Date;
+  clv_snapshot: StageChanged["data"]["clv"];
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+const money = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v.toFixed(4));
+const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+
+function toState(r: StateRow): CustomerState {
+  return {
+    customerId: r.customer_id,
+    facts: {
+      firstSeenAt: r.first_seen_at,
+      registeredAt: opt(r.registered_at),
+      purchaseCount: r.purchase_count,
+      firstPurchaseAt: opt(r.first_purchase_at),
+      lastPurchaseAt: opt(r.last_purchase_at),
+      cancelledAt: opt(r.cancelled_at),
+      latestDetractorAt: opt(r.detractor_at),
+      latestLowCsatAt: opt(r.low_csat_at),
+      latestHighCesAt: opt(r.high_ces_at),
+      latestTicketReopenedAt: opt(r.reopened_at),
+      unansweredTicketsOpenedAt: r.unanswered,
+    },
+    purchaseDays: r.purchase_days,
+    repeatDaySpendMean: r.zbar,
+    revenue: r.revenue,
+    refunded: r.refunded,
+    acquisitionCost: opt(r.acquisition_cost),
+    latestNps: opt(r.latest_nps),
+    latestCsat: opt(r.latest_csat),
+    latestCes: opt(r.latest_ces),
+    openTickets: r.open_tickets,
+    current: r.stage && r.stage_since ? { stage: r.stage, since: r.stage_since } : undefined,
+  };
+}
+
+const clvSnapshot = (e: Evaluation): StageChanged["data"]["clv"] => ({
+  historical: e.historicalClv.toFixed(2),
+  predicted: e.prediction?.predictedClv === undefined ? null : e.prediction.predictedClv.toFixed(2),
+  pAlive: e.prediction ? Math.min(1, Math.max(0, e.prediction.pAlive)) : null,
+  expectedPurchases: e.prediction ? Math.max(0, e.prediction.expectedPurchases) : null,
+});
+
+/** The CloudEvent announcing a stored transition; its id is stable, so consumers can dedupe. */
+export function stageChangedEvent(t: TransitionRow): StageChanged {
+  return StageChanged.parse({
+    specversion: "1.0",
+    id: `stage-changed-${t.id}`,
+    source: "customer-lifecycle",
+    type: "lifecycle.stage.changed",
+    subject: t.customer_id,
+    time: t.event_time.toISOString(),
+    datacontenttype: "application/json",
+    data: { from: t.from_stage, to: t.to_stage, reason: t.reason, at: t.event_time.toISOString(), clv: t.clv_snapshot },
+  });
+}
+
+export interface EvaluateResult {
+  evaluated: number;
+  transitions: number;
+}
+
+/**
+ * Evaluates customers at `now` inside the caller's transaction: loads their state (locking the
+ * rows), applies the pure rules, writes stage, CLV and health, stores each transition and its
+ * outbox message. Three or four statements whatever the number of customers.
+ */
+export async function evaluateCustomers(
+  { tx, outbox, customerIds, now, models, settings }: { tx: Queryable; outbox: OutboxRepo; customerIds: readonly string[]; now: Date; models: FittedModels; settings: EngineSettings },
+): Promise<EvaluateResult> {
+  if (customerIds.length === 0) return { evaluated: 0, transitions: 0 };
+  const { rules } = settings;
+  const rows = (await tx.query<StateRow>(LOAD_CUSTOMER_STATES, [customerIds, rules.detractorMaxScore, rules.lowCsatMaxScore, rules.highCesMinScore])).rows;
+
+  const saves: unknown[] = [];
+  const transitions: unknown[] = [];
+  for (const row of rows) {
+    const e = evaluateCustomer({ state: toState(row), now, models, settings });
+    const p = e.prediction;
+    saves.push({
+      customer_id: row.customer_id,
+      stage: e.stage.stage,
+      reason: e.stage.reason,
+      since: e.stage.since,
+      transition_reason: e.transition?.reason ?? null,
+      transition_at: e.transition?.at ?? null,
+      review_at: e.stage.reviewAt ?? null,
+      p_alive: num(p?.pAlive),
+      p_alive_below_at: p?.pAliveBelowAt ?? null,
+      expected_purchases: num(p?.expectedPurchases),
+      expected_spend: money(p?.expectedSpend),
+      predicted_clv: money(p?.predictedClv),
+      model_id: p?.modelId ?? null,
+      simple_clv: money(e.simpleClv),
+      profit_clv: money(e.profitClv),
+      clv_cac_ratio: num(e.clvCacRatio),
+      health_score: e.health.score,
+      health_components: e.health.parts,
+      evaluated_at: now,
+    });
+    if (e.transition) {
+      const t = e.transition;
+      transitions.push({ customer_id: row.customer_id, from_stage: t.from, to_stage: t.to, reason: t.reason, event_time: t.at, clv_snapshot: clvSnapshot(e) });
+    }
+  }
+  await tx.query(SAVE_EVALUATIONS, [JSON.stringify(saves)]);
+  if (transitions.length) {
+    const stored = (await tx.query<TransitionRow>(INSERT_TRANSITIONS, [JSON.stringify(transitions)])).rows;
+    await outbox.add(
+      stored.map((t) => ({ kind: "stage-changed", dedupeKey: `stage-changed|${t.id}`, payload: stageChangedEvent(t) })),
+      tx,
+    );
+  }
+  return { evaluated: rows.length, transitions: transitions.length };
+}
