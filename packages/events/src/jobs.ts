@@ -3,6 +3,8 @@ import { z } from "zod";
 /** BullMQ queue names (the configured prefix is applied by the queue package). */
 export const QUEUES = {
   followUps: "follow-ups",
+  /** The engine's scheduled work: the stage sweep and the CLV refit (services/worker). */
+  maintenance: "lifecycle-maintenance",
 } as const;
 
 /** A proactive follow-up for one customer, triggered once by one cause. */

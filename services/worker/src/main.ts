@@ -2,9 +2,11 @@
 import closeWithGrace from "close-with-grace";
 import { loadConfig, secretKeys } from "@lifecycle/config";
 import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
 import { createRedisConnection } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
+import { createMaintenanceService } from "./maintenance/maintenance-service.js";
 import { createWorkerService } from "./worker-service.js";
 
 const config = loadConfig(WorkerConfig);
@@ -17,14 +19,27 @@ await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg
 const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-worker" });
 const connection = createRedisConnection(config.REDIS_URL, "lifecycle-worker");
 const service = createWorkerService({ pool, connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, logger });
+const maintenance = createMaintenanceService({
+  pool,
+  connection,
+  prefix: config.QUEUE_PREFIX,
+  logger,
+  clock: createClock({ mode: config.LIFECYCLE_CLOCK }),
+  settings: engineSettings(config),
+  modelCacheMs: config.CLV_MODEL_CACHE_MS,
+  sweepEveryMs: config.SWEEP_INTERVAL_MS,
+  refitEveryMs: config.REFIT_INTERVAL_MS,
+});
 
 closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   if (err) logger.error({ err }, "shutting down after an error");
   else logger.info({ signal }, "shutting down");
   await service.stop();
+  await maintenance.stop();
   connection.disconnect();
   await pool.end();
 });
 
 await service.start();
+await maintenance.start();
 logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker running");

@@ -1,0 +1,74 @@
+import { Queue, Worker, type Job } from "bullmq";
+import { createOutboxRepo, type Pool } from "@lifecycle/db";
+import type { EngineSettings } from "@lifecycle/domain";
+import { createModelCache, createModelsRepo, refitModels, sweepDueCustomers, type Clock } from "@lifecycle/engine";
+import { QUEUES } from "@lifecycle/events";
+import type { Logger } from "@lifecycle/logging";
+import type { Redis } from "@lifecycle/queue";
+
+export interface MaintenanceDeps {
+  pool: Pool;
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+  clock: Clock;
+  settings: EngineSettings;
+  modelCacheMs: number;
+  /** How often the stage sweep runs. */
+  sweepEveryMs: number;
+  /** How often the CLV models are refitted. */
+  refitEveryMs: number;
+  /** Delay of the first refit after start when no model exists yet. @defaultValue 5000 */
+  initialRefitDelayMs?: number;
+}
+
+/**
+ * The engine's scheduled work on a BullMQ queue: the stage sweep (time-driven transitions) and
+ * the CLV refit. BullMQ job schedulers produce one job per interval however many workers run; the
+ * sweep's advisory lock keeps it to one runner at a time even if two jobs overlap.
+ */
+export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000 }: MaintenanceDeps) {
+  const log = logger.child({ module: "maintenance" });
+  const outbox = createOutboxRepo(pool);
+  const repo = createModelsRepo(pool);
+  const cache = createModelCache({ repo, ttlMs: modelCacheMs });
+  const queue = new Queue(QUEUES.maintenance, { connection, prefix });
+
+  const run = async (job: Job) => {
+    switch (job.name) {
+      case "stage-sweep": {
+        const result = await sweepDueCustomers({ pool, outbox, clock, models: cache, settings });
+        if (!result.ran || result.evaluated > 0) log.info({ result }, "stage sweep");
+        return result;
+      }
+      case "clv-refit": {
+        const result = await refitModels({ pool, outbox, clock, repo, cache, settings });
+        log.info(result.fitted ? { sampleSize: result.bgNbd.sampleSize, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated } : { why: result.why }, "clv refit");
+        return result.fitted ? { fitted: true, bgNbd: result.bgNbd, gammaGamma: result.gammaGamma, fitMs: result.fitMs } : result;
+      }
+      default:
+        throw new Error(`no handler for maintenance job ${job.name}`);
+    }
+  };
+  const worker = new Worker(QUEUES.maintenance, run, { connection, prefix, concurrency: 1, autorun: false });
+  worker.on("failed", (job, err) => log.warn({ job: job?.name, err }, "maintenance job failed; the next interval retries"));
+  worker.on("error", (err) => log.error({ err }, "maintenance worker error"));
+
+  return {
+    queue,
+    async start() {
+      await queue.upsertJobScheduler("stage-sweep", { every: sweepEveryMs }, { name: "stage-sweep", opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      await queue.upsertJobScheduler("clv-refit", { every: refitEveryMs }, { name: "clv-refit", opts: { removeOnComplete: 20, removeOnFail: 20 } });
+      // A first refit soon after start when no model exists yet, rather than a whole interval later.
+      const models = await repo.latest();
+      if (!models.bgNbd) await queue.add("clv-refit", {}, { jobId: "clv-refit-initial", delay: initialRefitDelayMs, removeOnComplete: true, removeOnFail: true });
+      void worker.run();
+      await worker.waitUntilReady();
+    },
+    async stop() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+export type MaintenanceService = ReturnType<typeof createMaintenanceService>;
