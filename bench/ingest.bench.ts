@@ -18,7 +18,7 @@ import { replayFile } from "../scripts/lib/replay.js";
 import { createIngestService } from "../services/ingest/src/ingest-service.js";
 import { describeMachine } from "./machine.js";
 import { produceAtRate } from "./offered-load.js";
-import { writeReport, type BenchReport } from "./report.js";
+import { writeReport, type IngestReport } from "./report.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -200,7 +200,7 @@ try {
   say(`(b') ours on the naive sample: ${NAIVE_SAMPLE} in ${bs.seconds.toFixed(1)} s = ${Math.round(NAIVE_SAMPLE / bs.seconds)}/s`);
 
   const pgVersion = (await db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?";
-  const report: BenchReport = {
+  const report: IngestReport = {
     machine: describeMachine({ kafka: "Apache Kafka 3.9.1 (Maven), single node, heap 1 GiB, C2 JIT", postgres: pgVersion, redis: "7 (local)", concurrency: String(CONCURRENCY) }),
     input: { cdnow: cdnow.sent, synthetic: SYNTHETIC, customers: CUSTOMERS, total, topics: 4, partitionsPerTopic: 3, producedInSeconds: loadSeconds },
     raw: { events: total, seconds: rawSeconds, perSecond: total / rawSeconds },
@@ -209,7 +209,7 @@ try {
     naive: { events: NAIVE_SAMPLE, seconds: d.seconds, perSecond: NAIVE_SAMPLE / d.seconds },
     oursOnNaiveSample: { events: NAIVE_SAMPLE, seconds: bs.seconds, perSecond: NAIVE_SAMPLE / bs.seconds },
   };
-  writeReport(report, `${root}docs/benchmarks`);
+  writeReport(`${root}docs/benchmarks`, { ingest: report });
   say("wrote docs/benchmarks.md and docs/benchmarks.json");
 } finally {
   for (const step of cleanup.reverse()) await step().catch((e: unknown) => console.error(e));
