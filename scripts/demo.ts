@@ -7,10 +7,15 @@ import { Partitioners } from "kafkajs";
 import { z } from "zod";
 import { kafkaEnv, loadConfig, pgEnv, redisEnv } from "@lifecycle/config";
 import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
-import { cdnowRowsToEvents, parseCdnowLine, TOPICS, type CdnowRow } from "@lifecycle/events";
+import { EngineSettings } from "@lifecycle/domain";
+import { createClock } from "@lifecycle/engine";
+import { Queue } from "bullmq";
+import { cdnowRowsToEvents, parseCdnowLine, QUEUES, TOPICS, type CdnowRow } from "@lifecycle/events";
+import { createRedisConnection } from "@lifecycle/queue";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
 import { ensureDemoInfra } from "./lib/demo-infra.js";
+import { describeEngineRun, refitAndSweep } from "./lib/refit-and-sweep.js";
 import { consumerLag, startService, waitFor, type ServiceProcess } from "@lifecycle/testkit/tools";
 
 const ROWS = 400;
@@ -20,7 +25,9 @@ const keep = process.argv.includes("--keep");
 const say = (line: string) => console.log(`[demo] ${line}`);
 
 const config = loadConfig(z.object({ ...pgEnv, ...kafkaEnv, ...redisEnv }));
-const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, KAFKA_BROKERS: config.KAFKA_BROKERS.join(","), REDIS_URL: config.REDIS_URL };
+// The demo replays 1997–98 history: the engine's "now" is the latest event time seen (the
+// watermark), not today, or every customer would long have churned.
+const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, KAFKA_BROKERS: config.KAFKA_BROKERS.join(","), REDIS_URL: config.REDIS_URL, LIFECYCLE_CLOCK: "watermark" };
 const quiet = createLogger({ name: "demo", level: "warn", pretty: false });
 
 const infra = await ensureDemoInfra({ kafkaExplicit: Boolean(process.env.KAFKA_BROKERS), log: say });
@@ -33,7 +40,12 @@ const shutdown = async () => {
 };
 
 try {
-  if (await ensureDatabase(config.DATABASE_URL)) say(`created database ${redactUrl(config.DATABASE_URL)}`);
+  if (await ensureDatabase(config.DATABASE_URL)) {
+    say(`created database ${redactUrl(config.DATABASE_URL)}`);
+    // Job ids are what make a replayed trigger a no-op; queues left from a database that is gone
+    // would swallow this run's follow-ups, so a new database starts with empty queues.
+    await clearQueues();
+  }
   const applied = await migrate({ databaseUrl: config.DATABASE_URL });
   say(`database ${redactUrl(config.DATABASE_URL)}: ${applied.length} migration(s) applied`);
 
@@ -62,7 +74,10 @@ try {
   const ids = events.map((e) => e.id);
   const summary = await waitForResults(pool, ids, [...customers]);
   const deadLetters = await countMessages(kafka, TOPICS.deadLetter);
-  printSummary({ ...summary, deadLetters }, events.length, customers.size);
+  // What the worker's schedule does daily (and every minute for stages), run now for the summary.
+  const engine = await refitAndSweep({ pool, clock: createClock({ mode: "watermark" }), settings: EngineSettings.parse({}) });
+  const valued = await topCustomersByValue(pool, [...customers]);
+  printSummary({ ...summary, deadLetters, engine: describeEngineRun(engine), valued }, events.length, customers.size);
 
   if (keep) {
     say("running until Ctrl-C ...");
@@ -71,6 +86,15 @@ try {
 } finally {
   await shutdown();
   say("stopped everything the demo started");
+}
+
+async function clearQueues(): Promise<void> {
+  const connection = createRedisConnection(config.REDIS_URL, "demo");
+  try {
+    for (const name of Object.values(QUEUES)) await new Queue(name, { connection, prefix: config.QUEUE_PREFIX }).obliterate({ force: true });
+  } finally {
+    connection.disconnect();
+  }
 }
 
 function readSampleRows(): CdnowRow[] {
@@ -101,7 +125,30 @@ async function countMessages(kafka: ReturnType<typeof createKafka>, topic: strin
   }
 }
 
+interface Valued {
+  customer_id: string;
+  stage: string | null;
+  p_alive: number | null;
+  expected_purchases: number | null;
+  predicted_clv: string | null;
+  historical_clv: string;
+  health_score: number;
+}
+
+/** The demo's customers with the most predicted value: stage, P(alive), next year's purchases. */
+async function topCustomersByValue(db: NonNullable<typeof pool>, customerIds: string[]): Promise<Valued[]> {
+  const r = await db.query<Valued>(
+    `SELECT customer_id, stage, p_alive, expected_purchases, predicted_clv::numeric(12, 2)::text AS predicted_clv,
+            historical_clv::numeric(12, 2)::text AS historical_clv, health_score
+       FROM customers WHERE customer_id = ANY($1) ORDER BY predicted_clv DESC NULLS LAST LIMIT 5`,
+    [customerIds],
+  );
+  return r.rows;
+}
+
 interface Summary {
+  engine?: string[];
+  valued?: Valued[];
   deadLetters?: number;
   recorded: number;
   revenue: string;
@@ -144,8 +191,15 @@ thank-you follow-ups   ${s.followUpsSent} of ${customers} customers (one per cus
 top customers by spend
 ${s.topCustomers.map((c) => `  ${c.subject.padEnd(8)} ${String(c.purchases).padStart(3)} purchases  $${c.spend}`).join("\n")}
 
+lifecycle engine (watermark clock: the latest event time seen)
+${(s.engine ?? []).map((l) => `  ${l}`).join("\n")}
+
+most valuable next year (predicted CLV, BG/NBD × Gamma-Gamma, 10% discount)
+${(s.valued ?? []).map((c) => `  ${c.customer_id.padEnd(8)} ${(c.stage ?? "(none)").padEnd(8)} P(alive) ${(c.p_alive ?? 0).toFixed(2)}  ${(c.expected_purchases ?? 0).toFixed(1)} purchases  $${c.predicted_clv ?? "?"} (so far $${c.historical_clv}, health ${c.health_score})`).join("\n")}
+
 where to look
-  Postgres   psql ${redactUrl(config.DATABASE_URL)} -c 'select * from job_outcomes limit 5'
+  Postgres   psql ${redactUrl(config.DATABASE_URL)} -c 'select customer_id, stage, p_alive, predicted_clv from customers limit 5'
+             (stage history: stage_transitions; follow-ups: job_outcomes)
   Kafka      topics ${TOPICS.purchase}, ${TOPICS.deadLetter} on ${config.KAFKA_BROKERS.join(",")}
   logs       .run/demo/ingest.log, .run/demo/worker.log
 ───────────────────────────────────────────────`);

@@ -79,6 +79,10 @@ CREATE TABLE lifecycle_clock (
   watermark  timestamptz NOT NULL
 );
 
+-- Databases with events already: the watermark starts at the latest event time recorded.
+INSERT INTO lifecycle_clock (singleton, watermark)
+SELECT true, max(last_event_at) FROM customers HAVING max(last_event_at) IS NOT NULL;
+
 -- Down Migration
 DROP TABLE lifecycle_clock;
 DROP TABLE clv_models;
