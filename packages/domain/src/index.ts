@@ -12,3 +12,4 @@ export {
   type FittedModels,
   type Prediction,
 } from "./evaluate/evaluate-customer.js";
+export * from "./measures/index.js";

@@ -5,3 +5,4 @@ export { sweepDueCustomers, SWEEP_LOCK_KEY, type SweepDeps, type SweepResult } f
 export { refitModels, DAYS_PER_UNIT, type RefitDeps, type RefitResult } from "./refit.js";
 export { engineEnv, engineSettings } from "./engine-config.js";
 export { createLifecycleEngine, type LifecycleEngine } from "./lifecycle-engine.js";
+export { computeMeasures, MeasuresQuery, MeasuresQueryError, type Measures, type MeasuresGroup, type MeasuresGroupBy, type MeasuresReport } from "./measures/index.js";

@@ -1,0 +1,21 @@
+// The experience measures' formulas (CONTRACT.md section 3): pure, from counts.
+export {
+  CSAT_SATISFIED_MIN,
+  NPS_DETRACTOR_MAX,
+  NPS_PROMOTER_MIN,
+  cesAverage,
+  churnRatePercent,
+  csatPercent,
+  firstContactResolutionPercent,
+  npsScore,
+  percentOf,
+  referralRatePercent,
+  repeatPurchaseRatePercent,
+  shareWithinTargetPercent,
+  tallyCes,
+  tallyCsat,
+  tallyNps,
+  type CesTotals,
+  type CsatCounts,
+  type NpsCounts,
+} from "./formulas.js";
