@@ -12,7 +12,7 @@ import { createDatabase, createPool, dropDatabase, migrate, type Pool } from "@l
 import { syntheticEvents, topicForType, type InputTopics } from "@lifecycle/events";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
-import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, waitFor } from "@lifecycle/testkit/tools";
 import { replayFile } from "../scripts/lib/replay.js";
 import { createIngestService } from "../services/ingest/src/ingest-service.js";
@@ -127,7 +127,7 @@ async function benchDatabase(name: string): Promise<{ url: string; pool: Pool }>
 async function ours({ kafka, pool, topics, mode, name, during }: { kafka: Kafka; pool: Pool; topics: InputTopics; mode: "batch" | "per-event"; name: string; during?: () => Promise<void> }) {
   const redis = createRedisConnection("redis://127.0.0.1:6379", "bench");
   const prefix = `bench-${run}-${name}`;
-  const followUps = createJobQueue({ name: "follow-up", connection: redis, prefix });
+  const followUps = createFollowUpQueues({ connection: redis, prefix });
   const latencies: number[] = [];
   const groupId = `bench-${run}-${name}`;
   const service = await createIngestService({
@@ -143,7 +143,7 @@ async function ours({ kafka, pool, topics, mode, name, during }: { kafka: Kafka;
   const seconds = (Date.now() - t0) / 1000;
   await during?.();
   await service.stop();
-  await followUps.queue.obliterate({ force: true });
+  await followUps.obliterate();
   await followUps.close();
   redis.disconnect();
   return { seconds, latencies };
