@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { Pool } from "@lifecycle/db";
-import { syntheticEvents, type LifecycleEvent } from "@lifecycle/events";
+import type { Kafka } from "kafkajs";
+import { StageChanged, syntheticEvents, type LifecycleEvent } from "@lifecycle/events";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
 import {
   consumerLag,
@@ -9,6 +10,7 @@ import {
   describe,
   expect,
   produceEvents,
+  readTopic,
   startService,
   stateSnapshot,
   test,
@@ -42,6 +44,7 @@ async function setup(infra: TestInfra, databaseUrl: string, name: string) {
   await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
   await admin.disconnect();
   const groupId = uniqueName(`${name}-group`);
+  const stageTopic = uniqueName(`${name}-stages`);
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -50,13 +53,23 @@ async function setup(infra: TestInfra, databaseUrl: string, name: string) {
     QUEUE_PREFIX: uniqueName("lt"),
     INPUT_TOPICS: topic,
     DLQ_TOPIC: uniqueName(`${name}-dlq`),
+    STAGE_CHANGED_TOPIC: stageTopic,
     INGEST_GROUP_ID: groupId,
     // The broker's minimum: a SIGKILLed member's partitions move after 6 s instead of 30 s.
     INGEST_SESSION_TIMEOUT_MS: "6000",
     LOG_LEVEL: "info",
   };
   const start = () => startService({ name: `ingest-${name}`, entry: INGEST_MAIN, env, logDir: fileURLToPath(new URL(`../.run/test-logs/${name}`, import.meta.url)), readyMessage: "ingest running" });
-  return { topic, kafka, groupId, start };
+  return { topic, kafka, groupId, stageTopic, start };
+}
+
+/** Every message on a topic: as many as its partitions' high watermarks add up to. */
+async function readAll(kafka: Kafka, topic: string) {
+  const admin = kafka.admin();
+  await admin.connect();
+  const total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  await admin.disconnect();
+  return readTopic(kafka, topic, total, 60_000);
 }
 
 const countEvents = async (pool: Pool, prefix: string) =>
@@ -65,7 +78,7 @@ const countEvents = async (pool: Pool, prefix: string) =>
 // Each test produces 20,000 events, runs a process through a fault, and replays a reference.
 describe("ingest resilience (a real ingest process)", { timeout: 240_000 }, () => {
   test("killed with SIGKILL mid-stream, restarted, then fed every event again: exactly the uninterrupted state", async ({ infra, database }) => {
-    const { topic, kafka, groupId, start } = await setup(infra, database.url, "kill");
+    const { topic, kafka, groupId, stageTopic, start } = await setup(infra, database.url, "kill");
     const events = stream("kill-");
     await produceEvents(kafka, topic, events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })));
 
@@ -92,9 +105,21 @@ describe("ingest resilience (a real ingest process)", { timeout: 240_000 }, () =
     const third = await start();
     try {
       await waitFor("the redelivered stream to be consumed", async () => ((await consumerLag(kafka, groupId, topic)) === 0 ? true : undefined), { timeoutMs: 120_000 });
+      await waitFor("the outbox relay to publish every stage change", async () => {
+        const r = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE kind = 'stage-changed' AND published_at IS NULL");
+        return r.rows[0]?.n === 0 ? true : undefined;
+      }, { timeoutMs: 60_000 });
     } finally {
       await third.stop();
     }
+
+    // The relay was killed mid-publish too: every recorded stage change still reached the topic,
+    // and a message sent twice carries the same event id.
+    const transitions = await database.pool.query<{ id: number }>("SELECT id FROM stage_transitions WHERE customer_id LIKE 'kill-%'");
+    const published = await readAll(kafka, stageTopic);
+    const ids = published.map((m) => StageChanged.parse(JSON.parse(m.value?.toString() ?? "null")).id);
+    expect(transitions.rows.length).toBeGreaterThan(0);
+    expect(new Set(ids)).toEqual(new Set(transitions.rows.map((t) => `stage-changed-${t.id}`)));
     await applyReference(database.pool, stream("ref-kill-"));
     expect(await countEvents(database.pool, "kill-")).toBe(COUNT);
     expect(await stateSnapshot(database.pool, "kill-")).toEqual(await stateSnapshot(database.pool, "ref-kill-"));

@@ -5,7 +5,7 @@ import { createOutboxRepo } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock, createModelCache, createModelsRepo, refitModels, sweepDueCustomers } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
-import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { cdnowTotalsInPostgres } from "../scripts/lib/cdnow-totals.js";
 import { replayFile } from "../scripts/lib/replay.js";
@@ -25,14 +25,14 @@ describe("replaying CDNOW master", { timeout: 180_000 }, () => {
   test.beforeAll(async ({ infra, database }) => {
     kafka = createKafka({ brokers: infra.kafka.brokers, clientId: "replay-test", logger });
     const redis = createRedisConnection(infra.redis.url, "replay-test");
-    const followUps = createJobQueue({ name: "follow-up", connection: redis, prefix: uniqueName("lt") });
+    const followUps = createFollowUpQueues({ connection: redis, prefix: uniqueName("lt") });
     service = await createIngestService({
       kafka, pool: database.pool, followUps, logger, groupId, inputTopics: Object.values(topics), dlqTopic: uniqueName("dlq"), topicPartitions: 3, rates: { USD: "1" },
       // History: "now" is the latest event time seen, not today (everyone would have churned by 2026).
       clock: "watermark", stageChangedTopic: uniqueName("stages"),
     });
     await service.start();
-    teardown.push(() => service.stop(), () => followUps.queue.obliterate({ force: true }), () => followUps.close(), async () => redis.disconnect());
+    teardown.push(() => service.stop(), () => followUps.obliterate(), () => followUps.close(), async () => redis.disconnect());
   });
   afterAll(async () => {
     for (const step of teardown) await step();

@@ -2,9 +2,9 @@ import { Partitioners } from "kafkajs";
 import { Queue } from "bullmq";
 import { afterAll } from "vitest";
 import { createInboxRepo, createJobOutcomeRepo } from "@lifecycle/db";
-import { followUpJobId, QUEUES } from "@lifecycle/events";
+import { followUpJobId, followUpQueue } from "@lifecycle/events";
 import { createKafka } from "@lifecycle/kafka";
-import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { createIngestService, type IngestService } from "../services/ingest/src/ingest-service.js";
 import { createWorkerService, type WorkerService } from "../services/worker/src/worker-service.js";
@@ -25,7 +25,7 @@ describe("event → Kafka → ingest → Postgres → BullMQ → worker", () => 
     const kafka = createKafka({ brokers: infra.kafka.brokers, clientId: "slice-test", logger });
     const queueRedis = createRedisConnection(infra.redis.url, "slice-queue");
     const workerRedis = createRedisConnection(infra.redis.url, "slice-worker");
-    const followUps = createJobQueue({ name: "follow-up", connection: queueRedis, prefix });
+    const followUps = createFollowUpQueues({ connection: queueRedis, prefix });
     ingest = await createIngestService({
       kafka,
       pool: database.pool,
@@ -43,7 +43,7 @@ describe("event → Kafka → ingest → Postgres → BullMQ → worker", () => 
     cleanup = [
       () => ingest.stop(),
       () => worker.stop(),
-      () => followUps.queue.obliterate({ force: true }),
+      () => followUps.obliterate(),
       () => followUps.close(),
       async () => void queueRedis.disconnect(),
       async () => void workerRedis.disconnect(),
@@ -64,7 +64,8 @@ describe("event → Kafka → ingest → Postgres → BullMQ → worker", () => 
       source: "checkout-service",
       type: "purchase.completed",
       subject: customerId,
-      time: "2026-11-24T10:00:00Z",
+      // Now, so the thank-you is neither due in the future nor expired.
+      time: new Date().toISOString(),
       data: { orderId: "o-1", amount: "19.99", currency: "USD" },
     };
     const message = { key: customerId, value: JSON.stringify(event) };
@@ -79,7 +80,7 @@ describe("event → Kafka → ingest → Postgres → BullMQ → worker", () => 
 
     // Hop 2: Postgres → BullMQ, with the deterministic job id.
     const jobId = followUpJobId({ customerId, playbook: "thank-you", trigger: "first-purchase" });
-    const queue = new Queue(QUEUES.followUps, { connection: createRedisConnection(infra.redis.url, "slice-inspect"), prefix });
+    const queue = new Queue(followUpQueue("log"), { connection: createRedisConnection(infra.redis.url, "slice-inspect"), prefix });
     try {
       const job = await waitFor("the follow-up job", async () => (await queue.getJob(jobId)) ?? undefined);
       expect(job.data).toMatchObject({ customerId, playbook: "thank-you", causationId: event.id });
@@ -88,8 +89,11 @@ describe("event → Kafka → ingest → Postgres → BullMQ → worker", () => 
       await waitFor("the job to complete", async () => ((await queue.getJobState(jobId)) === "completed" ? true : undefined));
       const outcomes = await createJobOutcomeRepo(database.pool).listForCustomer(customerId);
       expect(outcomes).toEqual([expect.objectContaining({ jobId, status: "sent", attempts: 1 })]);
+      // The thank-you ran; the CSAT survey for the order waits its 3 days.
       const counts = await queue.getJobCounts("completed", "waiting", "delayed", "active", "failed");
-      expect(counts).toEqual({ completed: 1, waiting: 0, delayed: 0, active: 0, failed: 0 });
+      expect(counts).toEqual({ completed: 1, waiting: 0, delayed: 1, active: 0, failed: 0 });
+      const survey = await queue.getJob(followUpJobId({ customerId, playbook: "csat-survey", trigger: "order-o-1" }));
+      expect(survey?.opts.delay).toBeGreaterThan(3 * 86_400_000 - 60_000);
     } finally {
       await queue.close();
     }

@@ -9,7 +9,7 @@ export interface ApplyResult {
   /** Customers whose facts were recomputed. */
   touched: string[];
   /** Customers whose first purchase is among the applied events, with that purchase's event id. */
-  firstPurchases: { customerId: string; eventId: string }[];
+  firstPurchases: { customerId: string; eventId: string; time: Date }[];
 }
 
 /**
@@ -52,8 +52,8 @@ export function createLifecycleStore(db: Queryable) {
       }
 
       const newIds = new Set(eventIds);
-      const first = purchasers.length ? (await tx.query<{ customer_id: string; event_id: string }>(FIRST_PURCHASES_AMONG, [eventIds])).rows : [];
-      const firstPurchases = first.filter((r) => newIds.has(r.event_id)).map((r) => ({ customerId: r.customer_id, eventId: r.event_id }));
+      const first = purchasers.length ? (await tx.query<{ customer_id: string; event_id: string; event_time: Date }>(FIRST_PURCHASES_AMONG, [eventIds])).rows : [];
+      const firstPurchases = first.filter((r) => newIds.has(r.event_id)).map((r) => ({ customerId: r.customer_id, eventId: r.event_id, time: r.event_time }));
       return { touched: subjectsOf(() => true), firstPurchases };
     },
   };

@@ -13,3 +13,4 @@ export {
   type Prediction,
 } from "./evaluate/evaluate-customer.js";
 export * from "./measures/index.js";
+export * from "./playbooks/index.js";

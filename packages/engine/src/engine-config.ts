@@ -22,6 +22,22 @@ export const engineEnv = {
   CLV_MARGIN: num(1),
   CLV_DISCOUNT_RATE: num(0.1),
   CLV_LIFESPAN_YEARS: num(3),
+  /**
+   * Playbook overrides as JSON, merged over the defaults, e.g.
+   * `{"csat-survey":{"delayMinutes":1440,"channel":"email"},"cross-sell":{"enabled":false}}`. @defaultValue {}
+   */
+  PLAYBOOKS: z
+    .string()
+    .default("{}")
+    .transform((s, ctx) => {
+      try {
+        const parsed: unknown = JSON.parse(s);
+        return parsed;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+    }),
   /** How often a process re-reads the newest fitted models. @defaultValue 60000 */
   CLV_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(60_000),
 };
@@ -41,6 +57,7 @@ export function engineSettings(env: EngineEnv): EngineSettings {
       highCesMinScore: env.STAGE_HIGH_CES_MIN,
     },
     clv: { horizonDays: env.CLV_HORIZON_DAYS, margin: env.CLV_MARGIN, annualDiscountRate: env.CLV_DISCOUNT_RATE, lifespanYears: env.CLV_LIFESPAN_YEARS },
+    playbooks: env.PLAYBOOKS,
   });
   if (!parsed.success) throw new Error(`invalid engine settings:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;

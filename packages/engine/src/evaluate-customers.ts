@@ -1,6 +1,7 @@
 import { StageChanged, type Stage } from "@lifecycle/events";
 import type { OutboxRepo, Queryable } from "@lifecycle/db";
-import { evaluateCustomer, type CustomerState, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
+import { evaluateCustomer, triggersForTransition, type CustomerState, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
+import { followUpMessage } from "./follow-up-message.js";
 import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
 
 interface StateRow {
@@ -96,6 +97,8 @@ export function stageChangedEvent(t: TransitionRow): StageChanged {
 export interface EvaluateResult {
   evaluated: number;
   transitions: number;
+  /** Follow-ups the transitions triggered (win-backs, cross-sells) written to the outbox. */
+  followUps: number;
 }
 
 /**
@@ -106,12 +109,13 @@ export interface EvaluateResult {
 export async function evaluateCustomers(
   { tx, outbox, customerIds, now, models, settings }: { tx: Queryable; outbox: OutboxRepo; customerIds: readonly string[]; now: Date; models: FittedModels; settings: EngineSettings },
 ): Promise<EvaluateResult> {
-  if (customerIds.length === 0) return { evaluated: 0, transitions: 0 };
+  if (customerIds.length === 0) return { evaluated: 0, transitions: 0, followUps: 0 };
   const { rules } = settings;
   const rows = (await tx.query<StateRow>(LOAD_CUSTOMER_STATES, [customerIds, rules.detractorMaxScore, rules.lowCsatMaxScore, rules.highCesMinScore])).rows;
 
   const saves: unknown[] = [];
   const transitions: unknown[] = [];
+  const followUps: ReturnType<typeof followUpMessage>[] = [];
   for (const row of rows) {
     const e = evaluateCustomer({ state: toState(row), now, models, settings });
     const p = e.prediction;
@@ -139,6 +143,7 @@ export async function evaluateCustomers(
     if (e.transition) {
       const t = e.transition;
       transitions.push({ customer_id: row.customer_id, from_stage: t.from, to_stage: t.to, reason: t.reason, event_time: t.at, clv_snapshot: clvSnapshot(e) });
+      followUps.push(...triggersForTransition({ customerId: row.customer_id, transition: t, settings: settings.playbooks }).map(followUpMessage));
     }
   }
   await tx.query(SAVE_EVALUATIONS, [JSON.stringify(saves)]);
@@ -149,5 +154,6 @@ export async function evaluateCustomers(
       tx,
     );
   }
-  return { evaluated: rows.length, transitions: transitions.length };
+  const queued = await outbox.add(followUps, tx);
+  return { evaluated: rows.length, transitions: transitions.length, followUps: queued };
 }

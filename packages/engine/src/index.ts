@@ -6,3 +6,4 @@ export { refitModels, DAYS_PER_UNIT, type RefitDeps, type RefitResult } from "./
 export { engineEnv, engineSettings } from "./engine-config.js";
 export { createLifecycleEngine, type LifecycleEngine } from "./lifecycle-engine.js";
 export { computeMeasures, MeasuresQuery, MeasuresQueryError, type Measures, type MeasuresGroup, type MeasuresGroupBy, type MeasuresReport } from "./measures/index.js";
+export { followUpJobFor, followUpMessage } from "./follow-up-message.js";

@@ -1,21 +1,38 @@
 import type { OutboxRepo, Queryable } from "@lifecycle/db";
-import type { EngineSettings } from "@lifecycle/domain";
+import { triggersForEvents, type EngineSettings } from "@lifecycle/domain";
+import type { LifecycleEvent } from "@lifecycle/events";
 import type { Clock } from "./clock.js";
 import { evaluateCustomers, type EvaluateResult } from "./evaluate-customers.js";
+import { followUpMessage } from "./follow-up-message.js";
 import type { ModelCache } from "./models.repo.js";
+
+export interface NewEvents {
+  /** Events recorded for the first time in this transaction. */
+  events: readonly LifecycleEvent[];
+  /** Customers whose facts they changed. */
+  customerIds: readonly string[];
+  /** Customers whose first purchase is among them. */
+  firstPurchases: readonly { customerId: string; eventId: string; time: Date }[];
+}
 
 /** What the ingest transaction calls after applying a batch's events to the facts. */
 export function createLifecycleEngine({ outbox, clock, models, settings }: { outbox: OutboxRepo; clock: Clock; models: ModelCache; settings: EngineSettings }) {
   return {
     settings,
     /**
-     * Re-evaluates the customers a batch touched, in the batch's transaction, so a stage change
-     * and its outbox message commit with the events that caused it.
+     * In the batch's transaction: moves the clock, re-evaluates the touched customers (stage,
+     * CLV, health; transitions and their follow-ups) and queues the follow-ups the events
+     * themselves trigger, so every effect commits with the events that caused it.
      */
-    async evaluateTouched(tx: Queryable, customerIds: readonly string[], latestEventTime: Date): Promise<EvaluateResult> {
-      if (customerIds.length === 0) return { evaluated: 0, transitions: 0 };
-      const now = await clock.advance(tx, latestEventTime);
-      return evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(), settings });
+    async afterEvents(tx: Queryable, { events, customerIds, firstPurchases }: NewEvents): Promise<EvaluateResult> {
+      if (events.length === 0) return { evaluated: 0, transitions: 0, followUps: 0 };
+      // Times carry offsets, so compare instants, not strings.
+      const latest = new Date(events.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity));
+      const now = await clock.advance(tx, latest);
+      const evaluated = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(), settings });
+      const intents = triggersForEvents({ events, firstPurchases, settings: settings.playbooks, rules: settings.rules, now });
+      const queued = await outbox.add(intents.map(followUpMessage), tx);
+      return { ...evaluated, followUps: evaluated.followUps + queued };
     },
   };
 }

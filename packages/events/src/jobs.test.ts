@@ -9,14 +9,14 @@ describe("followUpJobId", () => {
   });
 
   it("never contains ':' and is never all digits, whatever the customer id", () => {
-    const id = followUpJobId({ customerId: "crm:42", playbook: "win-back", trigger: "at-risk:2024-01-01T00:00:00Z" });
+    const id = followUpJobId({ customerId: "crm:42", playbook: "win-back-at-risk", trigger: "at-risk:2024-01-01T00:00:00Z" });
     expect(id).not.toContain(":");
-    expect(followUpJobId({ customerId: "123", playbook: "x", trigger: "1" })).not.toMatch(/^\d+$/);
+    expect(followUpJobId({ customerId: "123", playbook: "recovery", trigger: "1" })).not.toMatch(/^\d+$/);
   });
 
   it("keeps distinct inputs distinct even when they contain the separator", () => {
-    const a = followUpJobId({ customerId: "a|b", playbook: "p", trigger: "t" });
-    const b = followUpJobId({ customerId: "a", playbook: "p", trigger: "b|t" });
+    const a = followUpJobId({ customerId: "a|b", playbook: "cross-sell", trigger: "t" });
+    const b = followUpJobId({ customerId: "a", playbook: "cross-sell", trigger: "b|t" });
     expect(a).not.toBe(b);
   });
 });

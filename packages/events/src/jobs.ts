@@ -7,16 +7,48 @@ export const QUEUES = {
   maintenance: "lifecycle-maintenance",
 } as const;
 
+/** The follow-up playbooks (CONTRACT.md section 4); their settings live in packages/domain. */
+export const PLAYBOOKS = [
+  "thank-you",
+  "csat-survey",
+  "recovery",
+  "win-back-at-risk",
+  "win-back-churned",
+  "referral-invitation",
+  "cross-sell",
+  "escalation",
+  "birthday-gift",
+] as const;
+export const PlaybookName = z.enum(PLAYBOOKS);
+export type PlaybookName = z.infer<typeof PlaybookName>;
+
+/** Delivery channels; each has its own BullMQ queue, so each has its own rate limit. */
+export const CHANNELS = ["log", "webhook", "email"] as const;
+export const ChannelName = z.enum(CHANNELS);
+export type ChannelName = z.infer<typeof ChannelName>;
+
+/** The queue of a channel's follow-ups. */
+export const followUpQueue = (channel: ChannelName) => `${QUEUES.followUps}-${channel}`;
+
+const Instant = z.iso.datetime({ offset: true });
+
 /** A proactive follow-up for one customer, triggered once by one cause. */
 export const FollowUpJob = z.object({
   customerId: z.string().min(1).max(128),
-  /** Which playbook, e.g. `thank-you`. */
-  playbook: z.string().min(1).max(64),
+  playbook: PlaybookName,
   /** What triggered it, e.g. `first-purchase`; with customer and playbook it makes the job id. */
   trigger: z.string().min(1).max(256),
-  channel: z.enum(["log", "webhook", "email"]),
-  /** The event (CloudEvents id) that caused it, for tracing. */
-  causationId: z.string().min(1).max(128),
+  channel: ChannelName,
+  /** The event (CloudEvents id) or stage change that caused it, for tracing. */
+  causationId: z.string().min(1).max(160),
+  /** Event time of the trigger; when the job is due; after when it is skipped as expired. */
+  triggeredAt: Instant,
+  dueAt: Instant,
+  expiresAt: Instant,
+  /** BullMQ priority: 1 runs first. */
+  priority: z.number().int().min(1).max(2_097_152).default(10),
+  /** What the condition check and the message need (order, ticket, survey kind and score, stage). */
+  context: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
 });
 export type FollowUpJob = z.infer<typeof FollowUpJob>;
 
@@ -26,6 +58,7 @@ export type FollowUpJob = z.infer<typeof FollowUpJob>;
  */
 export const JOB_CATALOG = {
   "follow-up": {
+    /** One queue per channel: see `followUpQueue`. */
     queue: QUEUES.followUps,
     schema: FollowUpJob,
     attempts: 5,

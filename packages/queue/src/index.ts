@@ -1,2 +1,2 @@
 export { createRedisConnection, type Redis } from "./redis.js";
-export { createJobQueue, type JobQueue } from "./job-queue.js";
+export { createFollowUpQueues, type FollowUpQueues, type FollowUpToQueue } from "./follow-up-queues.js";

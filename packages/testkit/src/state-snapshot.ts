@@ -17,16 +17,18 @@ const HISTORY = ["updated_at", "stage_reason", "stage_since"];
  */
 export async function stateSnapshot(db: Queryable, prefix: string, { derived = false }: { derived?: boolean } = {}): Promise<Record<string, unknown[]>> {
   const skip = new Set([...HISTORY, ...(derived ? [] : CLOCK_DERIVED)]);
-  const strip = (v: unknown) => (typeof v === "string" ? v.replace(prefix, "") : v);
+  const strip = (v: unknown) => (typeof v === "string" ? v.replaceAll(prefix, "") : v);
   const tables: Record<string, string> = {
     customers: "SELECT * FROM customers WHERE customer_id LIKE $1 ORDER BY customer_id",
     orders: "SELECT * FROM orders WHERE customer_id LIKE $1 ORDER BY customer_id, order_id",
     refunds: "SELECT * FROM refunds WHERE customer_id LIKE $1 ORDER BY event_id",
     tickets: "SELECT * FROM tickets WHERE customer_id LIKE $1 ORDER BY customer_id, ticket_id",
     survey_responses: "SELECT * FROM survey_responses WHERE customer_id LIKE $1 ORDER BY event_id",
-    // Which follow-ups exist is order-independent; which event caused each is not (it is the
-    // first one the service saw), so only the keys are compared.
-    outbox: "SELECT kind, dedupe_key FROM outbox WHERE payload->>'customerId' LIKE $1 ORDER BY dedupe_key",
+    // Which event-triggered follow-ups exist is order-independent; which event caused each is not
+    // (it is the first one the service saw), so only the keys are compared. Follow-ups triggered
+    // by stage changes (win-backs, cross-sells) follow the observed stage history, like it.
+    outbox: `SELECT kind, dedupe_key FROM outbox WHERE payload->>'customerId' LIKE $1
+               AND payload->>'playbook' NOT IN ('win-back-at-risk', 'win-back-churned', 'cross-sell') ORDER BY dedupe_key`,
   };
   const snapshot: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(tables)) {

@@ -1,7 +1,7 @@
 import { afterAll } from "vitest";
 import type { Kafka } from "kafkajs";
 import { createKafka } from "@lifecycle/kafka";
-import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, createTestLogger, describe, expect, produceEvents, readTopic, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { createIngestService, type IngestService } from "./ingest-service.js";
 
@@ -35,10 +35,10 @@ describe("the ingest service on a real broker", () => {
     kafka = createKafka({ brokers: infra.kafka.brokers, clientId: "ingest-int", logger });
     const redis = createRedisConnection(infra.redis.url, "ingest-int");
     const prefix = uniqueName("lt");
-    const followUps = createJobQueue({ name: "follow-up", connection: redis, prefix });
+    const followUps = createFollowUpQueues({ connection: redis, prefix });
     service = await createIngestService({ kafka, pool: database.pool, followUps, logger, groupId, inputTopics: [topic], dlqTopic, topicPartitions: 1, rates: { USD: "1" } });
     await service.start();
-    teardown.push(() => service.stop(), () => followUps.queue.obliterate({ force: true }), () => followUps.close(), async () => redis.disconnect());
+    teardown.push(() => service.stop(), () => followUps.obliterate(), () => followUps.close(), async () => redis.disconnect());
   });
   afterAll(async () => {
     for (const step of teardown) await step();

@@ -5,7 +5,7 @@ import { createClock, type ClockMode } from "@lifecycle/engine";
 import type { EngineSettings } from "@lifecycle/domain";
 import { ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
-import type { JobQueue } from "@lifecycle/queue";
+import type { FollowUpQueues } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
 import { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyOutcome } from "./handlers/apply-events.js";
 import { checkCurrency } from "./handlers/currency.js";
@@ -16,7 +16,7 @@ import { createOutboxRelay } from "./outbox-relay.js";
 export interface IngestServiceDeps {
   kafka: Kafka;
   pool: Pool;
-  followUps: JobQueue<"follow-up">;
+  followUps: FollowUpQueues;
   logger: Logger;
   groupId: string;
   /** @defaultValue 30000 (kafkajs's default) */
@@ -72,15 +72,17 @@ export async function createIngestService(deps: IngestServiceDeps) {
   const publishStageChanges = async (events: readonly StageChanged[]) => {
     await producer.send({ topic: stageChangedTopic, acks: -1, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: { ce_id: e.id, ce_type: e.type } })) });
   };
+  const clock = createClock({ mode: deps.clock ?? "wall" });
   const applyDeps = createApplyDeps({
     pool: deps.pool,
     rates: deps.rates,
-    clock: createClock({ mode: deps.clock ?? "wall" }),
+    clock,
     settings: deps.engineSettings,
     modelCacheMs: deps.modelCacheMs,
   });
   const { outbox } = applyDeps;
-  const relay = createOutboxRelay({ pool: deps.pool, outbox, followUps: deps.followUps, publishStageChanges, logger: deps.logger });
+  const now = async () => (await clock.read(deps.pool)) ?? new Date();
+  const relay = createOutboxRelay({ pool: deps.pool, outbox, followUps: deps.followUps, now, publishStageChanges, logger: deps.logger });
 
   const decode = (value: Buffer | null, headers: KafkaHeaders) => {
     const decoded = decodeLifecycleEvent(value, headers);

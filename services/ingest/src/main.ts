@@ -5,7 +5,7 @@ import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
-import { createJobQueue, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { IngestConfig } from "./config.js";
 import { createIngestService } from "./ingest-service.js";
 
@@ -19,7 +19,7 @@ await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg
 const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-ingest" });
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger });
 const redis = createRedisConnection(config.REDIS_URL, "lifecycle-ingest");
-const followUps = createJobQueue({ name: "follow-up", connection: redis, prefix: config.QUEUE_PREFIX });
+const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
 
 const service = await createIngestService({
   kafka,

@@ -1,12 +1,14 @@
 import { FollowUpJob, StageChanged } from "@lifecycle/events";
 import { withTransaction, type OutboxRepo, type Pool } from "@lifecycle/db";
 import type { Logger } from "@lifecycle/logging";
-import type { JobQueue } from "@lifecycle/queue";
+import type { FollowUpQueues, FollowUpToQueue } from "@lifecycle/queue";
 
 export interface OutboxRelayDeps {
   pool: Pool;
   outbox: OutboxRepo;
-  followUps: JobQueue<"follow-up">;
+  followUps: FollowUpQueues;
+  /** The engine's clock: a follow-up waits until it is due by this clock. */
+  now: () => Promise<Date>;
   /** Publishes stage changes (CloudEvents) to `lifecycle-stage-changed`, keyed by customer. */
   publishStageChanges: (events: readonly StageChanged[]) => Promise<void>;
   logger: Logger;
@@ -22,7 +24,7 @@ export interface OutboxRelayDeps {
  * effects are idempotent (a follow-up's BullMQ job id is its dedupe key; a stage change keeps
  * its CloudEvents id).
  */
-export function createOutboxRelay({ pool, outbox, followUps, publishStageChanges, logger, idleMs = 500, batchSize = 200 }: OutboxRelayDeps) {
+export function createOutboxRelay({ pool, outbox, followUps, now, publishStageChanges, logger, idleMs = 500, batchSize = 500 }: OutboxRelayDeps) {
   const log = logger.child({ module: "outbox-relay" });
   let running = false;
   let loop: Promise<void> | undefined;
@@ -33,11 +35,16 @@ export function createOutboxRelay({ pool, outbox, followUps, publishStageChanges
     withTransaction(pool, async (tx) => {
       const rows = await outbox.claim(batchSize, tx);
       const stageChanges: StageChanged[] = [];
+      const jobs: FollowUpToQueue[] = [];
+      const at = rows.length ? (await now()).getTime() : 0;
       for (const row of rows) {
-        if (row.kind === "follow-up") await followUps.add(FollowUpJob.parse(row.payload), { jobId: row.dedupeKey });
-        else if (row.kind === "stage-changed") stageChanges.push(StageChanged.parse(row.payload));
+        if (row.kind === "follow-up") {
+          const job = FollowUpJob.parse(row.payload);
+          jobs.push({ job, jobId: row.dedupeKey, delayMs: Date.parse(job.dueAt) - at });
+        } else if (row.kind === "stage-changed") stageChanges.push(StageChanged.parse(row.payload));
         else throw new Error(`outbox row ${row.id} has unknown kind ${row.kind}`);
       }
+      if (jobs.length) await followUps.addBulk(jobs);
       // In claim order; one send for the batch. A crash after the send and before the commit
       // sends them again with the same event ids: consumers dedupe on the CloudEvents id.
       if (stageChanges.length) await publishStageChanges(stageChanges);

@@ -1,17 +1,23 @@
 import { z } from "zod";
 import { logEnv, pgEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
+import { channelsEnv, withChannelsCheck } from "./channels/channels-config.js";
 
-export const WorkerConfig = z.object({
+export const WorkerConfig = withChannelsCheck(z.object({
   ...pgEnv,
   ...redisEnv,
   ...logEnv,
   ...engineEnv,
+  ...channelsEnv,
+  /** Follow-ups per second per channel (each channel has its own queue and limiter). */
+  RATE_LIMIT_LOG_PER_SECOND: z.coerce.number().int().min(1).default(1_000),
+  RATE_LIMIT_WEBHOOK_PER_SECOND: z.coerce.number().int().min(1).default(50),
+  RATE_LIMIT_EMAIL_PER_SECOND: z.coerce.number().int().min(1).default(10),
   /** How often the stage sweep looks for customers whose windows have run out. @defaultValue 60000 */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** How often BG/NBD and Gamma-Gamma are refitted. @defaultValue 86400000 (daily) */
   REFIT_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
   /** Jobs run at once per process. @defaultValue 5 */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
-});
+}));
 export type WorkerConfig = z.infer<typeof WorkerConfig>;

@@ -1,6 +1,9 @@
 // Composition root of the worker: config → logger → pool → redis → worker.
 import closeWithGrace from "close-with-grace";
 import { loadConfig, secretKeys } from "@lifecycle/config";
+import { channelsSecretKeys, describeChannels } from "./channels/channels-config.js";
+import { createEmailChannel } from "./channels/email.channel.js";
+import { createWebhookChannel } from "./channels/webhook.channel.js";
 import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
 import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
@@ -10,7 +13,7 @@ import { createMaintenanceService } from "./maintenance/maintenance-service.js";
 import { createWorkerService } from "./worker-service.js";
 
 const config = loadConfig(WorkerConfig);
-const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKeys });
+const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKeys: [...secretKeys, ...channelsSecretKeys] });
 
 // A first start on a fresh server creates the database; where the role may not (a managed
 // database), the database must exist already and the migration below says so if it does not.
@@ -18,14 +21,28 @@ await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ 
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-worker" });
 const connection = createRedisConnection(config.REDIS_URL, "lifecycle-worker");
-const service = createWorkerService({ pool, connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, logger });
+const clock = createClock({ mode: config.LIFECYCLE_CLOCK });
+const settings = engineSettings(config);
+const webhook = config.WEBHOOK_URL && config.WEBHOOK_SECRET ? createWebhookChannel({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS }) : undefined;
+const email = config.SMTP_URL ? createEmailChannel({ smtpUrl: config.SMTP_URL, from: config.EMAIL_FROM }) : undefined;
+const service = createWorkerService({
+  pool,
+  connection,
+  prefix: config.QUEUE_PREFIX,
+  concurrency: config.WORKER_CONCURRENCY,
+  logger,
+  clock,
+  settings,
+  channels: { ...(webhook ? { webhook } : {}), ...(email ? { email } : {}) },
+  rateLimits: { log: config.RATE_LIMIT_LOG_PER_SECOND, webhook: config.RATE_LIMIT_WEBHOOK_PER_SECOND, email: config.RATE_LIMIT_EMAIL_PER_SECOND },
+});
 const maintenance = createMaintenanceService({
   pool,
   connection,
   prefix: config.QUEUE_PREFIX,
   logger,
-  clock: createClock({ mode: config.LIFECYCLE_CLOCK }),
-  settings: engineSettings(config),
+  clock,
+  settings,
   modelCacheMs: config.CLV_MODEL_CACHE_MS,
   sweepEveryMs: config.SWEEP_INTERVAL_MS,
   refitEveryMs: config.REFIT_INTERVAL_MS,
@@ -36,10 +53,11 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   else logger.info({ signal }, "shutting down");
   await service.stop();
   await maintenance.stop();
+  await email?.close();
   connection.disconnect();
   await pool.end();
 });
 
 await service.start();
 await maintenance.start();
-logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker running");
+logger.info({ concurrency: config.WORKER_CONCURRENCY, channels: describeChannels(config) }, "worker running");

@@ -1,8 +1,11 @@
-import { Worker, type Job } from "bullmq";
-import { JOB_CATALOG, QUEUES, FollowUpJob, type JobName } from "@lifecycle/events";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { CHANNELS, FollowUpJob, followUpQueue, JOB_CATALOG, type ChannelName, type JobName } from "@lifecycle/events";
 import { createJobOutcomeRepo, type Pool } from "@lifecycle/db";
+import { EngineSettings } from "@lifecycle/domain";
+import { createClock, type Clock } from "@lifecycle/engine";
 import type { Logger } from "@lifecycle/logging";
-import type { Redis } from "@lifecycle/queue";
+import { createFollowUpQueues, type Redis } from "@lifecycle/queue";
+import type { Channel } from "./channels/channel.js";
 import { createLogChannel } from "./channels/log.channel.js";
 import type { JobHandlers } from "./jobs/catalog.js";
 import { createFollowUpHandler } from "./jobs/follow-up.job.js";
@@ -11,58 +14,81 @@ export interface WorkerServiceDeps {
   pool: Pool;
   connection: Redis;
   prefix: string;
+  /** Jobs run at once per channel. */
   concurrency: number;
   logger: Logger;
+  /** The engine's clock (expiry checks). @defaultValue wall */
+  clock?: Clock;
+  /** @defaultValue the contract's defaults */
+  settings?: EngineSettings;
+  /** Configured channels; the log channel is always there unless replaced here. */
+  channels?: Partial<Record<ChannelName, Channel>>;
+  /** Jobs per second per channel (BullMQ's limiter, per queue). */
+  rateLimits?: Partial<Record<ChannelName, number>>;
 }
 
 function isJobName(name: string): name is JobName {
   return Object.hasOwn(JOB_CATALOG, name);
 }
 
-/** Runs the follow-up queue's jobs; main.ts and the integration tests build it through here. */
-export function createWorkerService({ pool, connection, prefix, concurrency, logger }: WorkerServiceDeps) {
+/**
+ * Runs the follow-up queues' jobs, one BullMQ worker per channel so each has its own rate
+ * limit; main.ts and the integration tests build it through here. A job that fails its last
+ * attempt stays in its queue's failed set (retryable from there) and its outcome is recorded.
+ */
+export function createWorkerService({ pool, connection, prefix, concurrency, logger, clock = createClock({ mode: "wall" }), settings = EngineSettings.parse({}), channels = {}, rateLimits = {} }: WorkerServiceDeps) {
   const log = logger.child({ module: "worker" });
   const outcomes = createJobOutcomeRepo(pool);
+  const followUps = createFollowUpQueues({ connection, prefix });
   const handlers: JobHandlers = {
-    "follow-up": createFollowUpHandler({ outcomes, channels: { log: createLogChannel(logger) } }),
+    "follow-up": createFollowUpHandler({ pool, outcomes, channels: { log: createLogChannel(logger), ...channels }, clock, settings, followUps }),
   };
 
-  const worker = new Worker(
-    QUEUES.followUps,
-    async (job: Job) => {
-      if (!isJobName(job.name)) throw new Error(`no handler for job ${job.name}`);
-      await handlers[job.name](job);
-    },
-    { connection, prefix, concurrency, autorun: false },
-  );
-
-  worker.on("failed", (job, err) => {
-    if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === "UnrecoverableError";
-    log.warn({ jobId: job.id, attempt: job.attemptsMade, final, err }, "job failed");
-    if (!final) return;
-    const parsed = FollowUpJob.safeParse(job.data);
-    void outcomes
-      .record({
-        jobId: job.id ?? "",
-        queue: job.queueName,
-        jobName: job.name,
-        customerId: parsed.success ? parsed.data.customerId : "(invalid payload)",
-        status: "failed",
-        detail: err.message,
-        attempts: Math.max(1, job.attemptsMade),
-      })
-      .catch((e: unknown) => log.error({ err: e, jobId: job.id }, "could not record a failed outcome"));
-  });
-  worker.on("error", (err) => log.error({ err }, "worker error"));
+  const workerFor = (channel: ChannelName) => {
+    const perSecond = rateLimits[channel];
+    const worker = new Worker(
+      followUpQueue(channel),
+      async (job: Job) => {
+        if (!isJobName(job.name)) throw new Error(`no handler for job ${job.name}`);
+        await handlers[job.name](job);
+      },
+      { connection, prefix, concurrency, autorun: false, ...(perSecond ? { limiter: { max: perSecond, duration: 1000 } } : {}) },
+    );
+    worker.on("failed", (job, err) => {
+      if (!job) return;
+      // UnrecoverableError (and PermanentDeliveryError, its subclass) ends the job at once.
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      log.warn({ jobId: job.id, attempt: job.attemptsMade, final, err }, "job failed");
+      if (!final) return;
+      const parsed = FollowUpJob.safeParse(job.data);
+      void outcomes
+        .record({
+          jobId: job.id ?? "",
+          queue: job.queueName,
+          jobName: job.name,
+          customerId: parsed.success ? parsed.data.customerId : "(invalid payload)",
+          status: "failed",
+          detail: err.message,
+          attempts: Math.max(1, job.attemptsMade),
+        })
+        .catch((e: unknown) => log.error({ err: e, jobId: job.id }, "could not record a failed outcome"));
+    });
+    worker.on("error", (err) => log.error({ err, channel }, "worker error"));
+    return worker;
+  };
+  const workers = CHANNELS.map(workerFor);
 
   return {
-    worker,
-    start() {
-      void worker.run();
-      return worker.waitUntilReady();
+    workers,
+    followUps,
+    async start() {
+      for (const w of workers) void w.run();
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
-    stop: () => worker.close(),
+    async stop() {
+      await Promise.all(workers.map((w) => w.close()));
+      await followUps.close();
+    },
   };
 }
 export type WorkerService = ReturnType<typeof createWorkerService>;

@@ -47,7 +47,7 @@ UPDATE customers c SET latest_nps = s.nps, latest_nps_at = s.nps_at, latest_csat
 
 /** $1: the new event ids. Customers whose first purchase (earliest order) is among them. */
 export const FIRST_PURCHASES_AMONG = `
-SELECT DISTINCT ON (o.customer_id) o.customer_id, o.event_id
+SELECT DISTINCT ON (o.customer_id) o.customer_id, o.event_id, o.event_time
   FROM orders o
  WHERE o.customer_id IN (SELECT subject FROM inbox_events WHERE event_id = ANY($1::text[]) AND type = 'purchase.completed')
  ORDER BY o.customer_id, o.event_time, o.event_id

@@ -9,6 +9,7 @@ import { decideTransition, type CurrentStage, type StageTransition } from "../st
 import { deriveStage, type DerivedStage } from "../stages/derive-stage.js";
 import type { StageFacts } from "../stages/stage-facts.js";
 import { StageRules } from "../stages/stage-rules.js";
+import { PlaybookSettings } from "../playbooks/playbook-settings.js";
 
 /** How value is computed: configuration, validated once at start-up. */
 export const ClvSettings = z.object({
@@ -27,6 +28,7 @@ export const EngineSettings = z.object({
   rules: StageRules.default(StageRules.parse({})),
   clv: ClvSettings.default(ClvSettings.parse({})),
   health: HealthSettings.default(HealthSettings.parse({})),
+  playbooks: PlaybookSettings.default(PlaybookSettings.parse({})),
 });
 export type EngineSettings = z.infer<typeof EngineSettings>;
 

@@ -108,7 +108,20 @@ describe("applying events to customer state", () => {
     expect(stages.rows).toEqual([{ to_stage: "at-risk" }]);
     // One thank-you, caused by the first purchase the service saw (h4: delivered newest first);
     // the earlier purchase arriving afterwards does not trigger a second.
-    const outbox = await database.pool.query("SELECT dedupe_key, payload FROM outbox WHERE payload->>'customerId' = $1", [c]);
+    const outbox = await database.pool.query("SELECT dedupe_key, payload FROM outbox WHERE payload->>'playbook' = 'thank-you' AND payload->>'customerId' = $1", [c]);
     expect(outbox.rows).toEqual([{ dedupe_key: "fu|thank-you|hand-1|first-purchase", payload: expect.objectContaining({ causationId: "h4" }) }]);
+    // The other follow-ups the events trigger, once each although every event arrived twice.
+    const keys = await database.pool.query<{ dedupe_key: string }>("SELECT dedupe_key FROM outbox WHERE kind = 'follow-up' AND payload->>'customerId' = $1 ORDER BY dedupe_key", [c]);
+    expect(keys.rows.map((r) => r.dedupe_key)).toEqual([
+      "fu|csat-survey|hand-1|order-A",
+      "fu|csat-survey|hand-1|order-B",
+      "fu|csat-survey|hand-1|ticket-T", // after the resolution
+      "fu|escalation|hand-1|ticket-T", // due when the response target passes (checked when it runs)
+      "fu|recovery|hand-1|survey-h10", // NPS 3
+      "fu|referral-invitation|hand-1|promoter-2026", // NPS 9
+      "fu|thank-you|hand-1|first-purchase",
+      // At risk since the reopened ticket (08:00, after the last purchase): a win-back offer.
+      "fu|win-back-at-risk|hand-1|at-risk-2026-04-01T08%3A00%3A00.000Z",
+    ]);
   });
 });

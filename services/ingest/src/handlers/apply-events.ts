@@ -1,4 +1,4 @@
-import { followUpJobId, type FollowUpJob, type LifecycleEvent } from "@lifecycle/events";
+import type { LifecycleEvent } from "@lifecycle/events";
 import { createInboxRepo, createLifecycleStore, createOutboxRepo, withTransaction, type InboxEvent, type InboxRepo, type LifecycleStore, type OutboxRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock, createLifecycleEngine, createModelCache, createModelsRepo, type Clock, type LifecycleEngine } from "@lifecycle/engine";
@@ -56,7 +56,8 @@ export interface ApplyOutcome {
 /**
  * One transaction per partition batch: (a) record each event id once, (b) apply the new events
  * to the customers' facts with set-based SQL and re-evaluate those customers (stage, CLV,
- * health), (c) write outbox rows for what must be published (follow-ups, stage changes).
+ * health), (c) write outbox rows for what must be published (stage changes, the follow-ups the
+ * events and the stage changes trigger).
  * The caller commits the Kafka offset only after this resolves; a redelivered batch then finds
  * every id recorded and changes nothing.
  */
@@ -82,16 +83,7 @@ export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEv
       .map((a) => a.event)
       .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
     const { touched, firstPurchases } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
-    // Times carry offsets, so compare instants, not strings.
-    const latestMs = freshEvents.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity);
-    const { transitions } = freshEvents.length ? await deps.engine.evaluateTouched(tx, touched, new Date(latestMs)) : { transitions: 0 };
-    const followUps = await deps.outbox.add(
-      firstPurchases.map(({ customerId, eventId }) => {
-        const job: FollowUpJob = { customerId, playbook: "thank-you", trigger: "first-purchase", channel: "log", causationId: eventId };
-        return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: job };
-      }),
-      tx,
-    );
-    return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: followUps + transitions, transitions };
+    const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, firstPurchases });
+    return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: transitions + followUps, transitions };
   });
 }

@@ -1,0 +1,35 @@
+import { UnrecoverableError } from "bullmq";
+
+/** What a channel delivers: one follow-up for one customer, rendered. */
+export interface Delivery {
+  /** The BullMQ job id: stable per (customer, playbook, trigger); receivers dedupe on it. */
+  id: string;
+  playbook: string;
+  trigger: string;
+  /** The event that caused it (CloudEvents id). */
+  causationId: string;
+  customer: { id: string; email?: string | undefined; name?: string | undefined };
+  /** Short human text (e-mail subject, log line). */
+  subject: string;
+  /** Body text. */
+  text: string;
+  /** Machine-readable details for webhooks (stage, CLV, ticket id …). */
+  data: Record<string, unknown>;
+}
+
+export interface Channel {
+  readonly name: "log" | "webhook" | "email";
+  /** Resolves with a short description of what happened; throws to fail the attempt. */
+  send(delivery: Delivery): Promise<{ detail: string }>;
+}
+
+/**
+ * A delivery that can never succeed as it is (a 4xx from the receiver, no e-mail address):
+ * BullMQ fails the job at once instead of retrying it.
+ */
+export class PermanentDeliveryError extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = "PermanentDeliveryError";
+  }
+}

@@ -1,0 +1,104 @@
+import { createTransport } from "nodemailer";
+import { PermanentDeliveryError, type Channel, type Delivery } from "./channel.js";
+
+/** The header that carries the delivery id, the same on every retry. */
+export const ID_HEADER = "X-Lifecycle-Id";
+
+export interface EmailChannelOptions {
+  /** `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it) or `smtps://…` (TLS from the start). */
+  smtpUrl: string;
+  /** The From header, e.g. `Customer Lifecycle <noreply@example.com>`; its domain also ends each Message-ID. */
+  from: string;
+  /** Limit for connecting, for the greeting and for each wait on the server. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
+export type EmailChannel = Channel & {
+  /** Closes the pooled SMTP connections. */
+  close(): Promise<void>;
+};
+
+/**
+ * A Message-ID that only depends on the delivery id, so that a retried send (say, after the
+ * server took the message but the connection broke before its reply) carries the same one and
+ * mail systems can tell it is the same message. Characters outside a small safe set are
+ * %-escaped to keep it a valid dot-atom.
+ */
+export function messageIdFor(deliveryId: string, domain: string): string {
+  const local = Array.from(Buffer.from(deliveryId, "utf8"))
+    .map((byte) => {
+      const c = String.fromCharCode(byte);
+      return /[A-Za-z0-9_|~+=-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    })
+    .join("");
+  return `<lifecycle.${local}@${domain}>`;
+}
+
+/** The domain of the From address, for Message-IDs. */
+export function senderDomain(from: string): string {
+  return /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? "localhost";
+}
+
+function property(err: unknown, key: "responseCode" | "code"): unknown {
+  return typeof err === "object" && err !== null && key in err ? Reflect.get(err, key) : undefined;
+}
+
+/**
+ * A 5xx reply is the server's final word on this message (unknown mailbox, refused content), so
+ * the job fails at once; a 4xx reply, a broken connection or a timeout is retried. A failed
+ * login is the exception among 5xx: it is our configuration, not this message, and a retry can
+ * succeed once the credentials are fixed.
+ */
+export function classifySmtpError(err: unknown, recipient: string): Error {
+  const responseCode = property(err, "responseCode");
+  const code = property(err, "code");
+  // Servers often quote the refused address; keep it out of logs and stored outcomes.
+  const reason = (err instanceof Error ? err.message : String(err)).replaceAll(recipient, "<recipient>");
+  const permanent =
+    code !== "EAUTH" &&
+    ((typeof responseCode === "number" && responseCode >= 500 && responseCode < 600) ||
+      // nodemailer's own refusal of an address it cannot use, before asking the server.
+      (code === "EENVELOPE" && responseCode === undefined));
+  const error = permanent ? new PermanentDeliveryError(`e-mail refused: ${reason}`) : new Error(`e-mail not sent: ${reason}`);
+  error.cause = err;
+  return error;
+}
+
+/**
+ * Delivers follow-ups as plain-text e-mail over SMTP, through a small connection pool. The
+ * customer without an address, and 5xx replies, fail the job at once ({@link PermanentDeliveryError});
+ * everything else throws a plain Error for BullMQ to retry.
+ */
+export function createEmailChannel({ smtpUrl, from, timeoutMs = 30_000 }: EmailChannelOptions): EmailChannel {
+  const transport = createTransport({
+    url: smtpUrl,
+    pool: true,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+  const domain = senderDomain(from);
+  return {
+    name: "email",
+    async send(delivery: Delivery): Promise<{ detail: string }> {
+      const address = delivery.customer.email;
+      if (!address) throw new PermanentDeliveryError("no e-mail address");
+      try {
+        const info = await transport.sendMail({
+          from,
+          to: delivery.customer.name ? { name: delivery.customer.name, address } : address,
+          subject: delivery.subject,
+          text: delivery.text,
+          messageId: messageIdFor(delivery.id, domain),
+          headers: { [ID_HEADER]: delivery.id },
+        });
+        return { detail: `e-mail accepted: ${info.response.slice(0, 200)}` };
+      } catch (err) {
+        throw classifySmtpError(err, address);
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}
