@@ -152,29 +152,35 @@ interface Summary {
   deadLetters?: number;
   recorded: number;
   revenue: string;
-  followUpsSent: number;
+  thankYous: number;
+  outcomes: { playbook: string; status: string; n: number; example: string | null }[];
   topCustomers: { subject: string; purchases: number; spend: string }[];
 }
 
 async function waitForResults(db: NonNullable<typeof pool>, ids: string[], customerIds: string[]): Promise<Summary> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const r = await db.query<{ recorded: number; revenue: string; sent: number }>(
+    const r = await db.query<{ recorded: number; revenue: string; thanked: number }>(
       `SELECT (SELECT count(*)::int FROM inbox_events WHERE event_id = ANY($1)) AS recorded,
               (SELECT coalesce(sum((data->>'amount')::numeric), 0)::text FROM inbox_events WHERE event_id = ANY($1)) AS revenue,
-              (SELECT count(*)::int FROM job_outcomes WHERE customer_id = ANY($2) AND status = 'sent') AS sent`,
+              (SELECT count(*)::int FROM job_outcomes WHERE customer_id = ANY($2) AND job_id LIKE 'fu|thank-you|%') AS thanked`,
       [ids, customerIds],
     );
     const row = r.rows[0];
-    if (row && row.recorded === ids.length && row.sent === customerIds.length) {
+    if (row && row.recorded === ids.length && row.thanked === customerIds.length) {
       const top = await db.query<{ subject: string; purchases: number; spend: string }>(
         `SELECT subject, count(*)::int AS purchases, sum((data->>'amount')::numeric)::text AS spend
            FROM inbox_events WHERE event_id = ANY($1) GROUP BY subject ORDER BY sum((data->>'amount')::numeric) DESC LIMIT 5`,
         [ids],
       );
-      return { recorded: row.recorded, revenue: row.revenue, followUpsSent: row.sent, topCustomers: top.rows };
+      const outcomes = await db.query<{ playbook: string; status: string; n: number; example: string | null }>(
+        `SELECT split_part(job_id, '|', 2) AS playbook, status, count(*)::int AS n, min(detail) AS example
+           FROM job_outcomes WHERE customer_id = ANY($1) GROUP BY 1, 2 ORDER BY 1, 2`,
+        [customerIds],
+      );
+      return { recorded: row.recorded, revenue: row.revenue, thankYous: row.thanked, topCustomers: top.rows, outcomes: outcomes.rows };
     }
-    if (Date.now() > deadline) throw new Error(`timed out: ${row?.recorded ?? 0}/${ids.length} events recorded, ${row?.sent ?? 0}/${customerIds.length} follow-ups sent`);
+    if (Date.now() > deadline) throw new Error(`timed out: ${row?.recorded ?? 0}/${ids.length} events recorded, ${row?.thanked ?? 0}/${customerIds.length} thank-you follow-ups run`);
     await new Promise((res) => setTimeout(res, 500));
   }
 }
@@ -186,7 +192,11 @@ events sent            ${sent} purchases + 1 malformed
 recorded in Postgres   ${s.recorded} (each event id once; re-running the demo adds nothing)
 revenue recorded       $${s.revenue}
 dead-lettered          ${s.deadLetters ?? "?"} message(s) in '${TOPICS.deadLetter}', each with a machine-readable reason
-thank-you follow-ups   ${s.followUpsSent} of ${customers} customers (one per customer: BullMQ job id)
+thank-you follow-ups   ${s.thankYous} of ${customers} customers (one job per customer: BullMQ job id)
+
+follow-ups run so far (replayed history: the worker's clock is the watermark, so a follow-up
+whose moment passed long before it is skipped as expired, not sent late)
+${s.outcomes.map((o) => `  ${o.playbook.padEnd(20)} ${o.status.padEnd(8)} ${String(o.n).padStart(4)}${o.status === "sent" ? "" : `  e.g. ${(o.example ?? "").slice(0, 60)}`}`).join("\n")}
 
 top customers by spend
 ${s.topCustomers.map((c) => `  ${c.subject.padEnd(8)} ${String(c.purchases).padStart(3)} purchases  $${c.spend}`).join("\n")}
