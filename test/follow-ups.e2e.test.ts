@@ -100,6 +100,10 @@ describe("proactive follow-ups", { timeout: 60_000 }, () => {
       expect(Object.fromEntries(got.map((o) => [o.key, o.status]))).toEqual(EXPECTED);
       expect(got.find((o) => o.key === "bob win-back-at-risk")?.detail).toBe("no longer at-risk (now repeat)");
       expect(got.find((o) => o.key === "eve escalation")?.detail).toMatch(/^answered at /);
+      const metrics = await pipeline.metrics.registry.metrics();
+      expect(metrics).toContain('lifecycle_follow_ups_total{playbook="escalation",channel="log",status="skipped"} 1');
+      expect(metrics).toContain('lifecycle_follow_ups_total{playbook="csat-survey",channel="log",status="sent"} 5');
+      expect(metrics).toMatch(/lifecycle_queue_jobs\{queue="follow-ups-log",state="failed"\} 0/);
 
       // Each job waited at least its delay, and the delays are the configured ones.
       const queue = new Queue(followUpQueue("log"), { connection: createRedisConnection(infra.redis.url, "fu-inspect"), prefix });

@@ -35,6 +35,7 @@ export function createFollowUpPipeline({ pool, redisUrl, prefix, settings, logge
   return {
     deliveries,
     followUps,
+    metrics: worker.metrics,
     async start() {
       relay.start();
       await worker.start();

@@ -17,7 +17,12 @@ export interface FollowUpToQueue {
  */
 export function createFollowUpQueues({ connection, prefix }: { connection: Redis; prefix: string }) {
   const { attempts, backoff } = JOB_CATALOG["follow-up"];
-  const queue = (channel: ChannelName) => new Queue(followUpQueue(channel), { connection, prefix });
+  const queue = (channel: ChannelName) => {
+    const q = new Queue(followUpQueue(channel), { connection, prefix });
+    // Connection errors while Redis is away are retried by ioredis; a failed add rejects its caller.
+    q.on("error", () => undefined);
+    return q;
+  };
   const queues: Record<ChannelName, Queue> = { log: queue("log"), webhook: queue("webhook"), email: queue("email") };
   const all = () => Object.values(queues);
   return {

@@ -9,6 +9,7 @@ import type { Channel } from "./channels/channel.js";
 import { createLogChannel } from "./channels/log.channel.js";
 import type { JobHandlers } from "./jobs/catalog.js";
 import { createFollowUpHandler } from "./jobs/follow-up.job.js";
+import { createWorkerMetrics } from "./worker-metrics.js";
 
 export interface WorkerServiceDeps {
   pool: Pool;
@@ -38,8 +39,18 @@ function isJobName(name: string): name is JobName {
  */
 export function createWorkerService({ pool, connection, prefix, concurrency, logger, clock = createClock({ mode: "wall" }), settings = EngineSettings.parse({}), channels = {}, rateLimits = {} }: WorkerServiceDeps) {
   const log = logger.child({ module: "worker" });
-  const outcomes = createJobOutcomeRepo(pool);
+  const repo = createJobOutcomeRepo(pool);
   const followUps = createFollowUpQueues({ connection, prefix });
+  const metrics = createWorkerMetrics(Object.values(followUps.queues));
+  // Every recorded outcome is counted too.
+  const outcomes: typeof repo = {
+    ...repo,
+    async record(o, tx) {
+      await repo.record(o, tx);
+      // The job id is `fu|<playbook>|<customer>|<trigger>`, the queue `follow-ups-<channel>`.
+      metrics.outcomes.inc({ playbook: decodeURIComponent(o.jobId.split("|")[1] ?? "unknown"), channel: o.queue.replace(/^follow-ups-/, ""), status: o.status });
+    },
+  };
   const handlers: JobHandlers = {
     "follow-up": createFollowUpHandler({ pool, outcomes, channels: { log: createLogChannel(logger), ...channels }, clock, settings, followUps }),
   };
@@ -81,6 +92,7 @@ export function createWorkerService({ pool, connection, prefix, concurrency, log
   return {
     workers,
     followUps,
+    metrics,
     async start() {
       for (const w of workers) void w.run();
       await Promise.all(workers.map((w) => w.waitUntilReady()));
