@@ -1,0 +1,59 @@
+import { createHash } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Logger } from "@lifecycle/logging";
+import { installAuthentication, presentedKey } from "./auth/authenticate.js";
+import type { ApiDeps } from "./deps.js";
+import { installProblemHandlers, problem } from "./http/problem.js";
+import { healthRoutes } from "./routes/health.routes.js";
+
+/** The OpenAPI document's description of the API (served at /docs, committed under docs/). */
+export const OPENAPI_INFO = {
+  title: "Customer lifecycle API",
+  version: "1.0.0",
+  description: "Stages, CLV, experience measures and at-risk alerts for CRMs and ops teams (CONTRACT.md section 4). Every route but health needs an API key: `Authorization: Bearer <key>`.",
+};
+
+/**
+ * The HTTP API as a fastify instance, from its dependencies: main.ts listens on it, tests call
+ * `app.inject`. zod schemas validate every request and response and generate the OpenAPI document.
+ */
+export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = {}): Promise<FastifyInstance> {
+  // Typed as fastify's logger interface so the instance keeps fastify's default logger type.
+  const loggerInstance: FastifyBaseLogger | undefined = logger;
+  const app = Fastify({ loggerInstance, bodyLimit: deps.bodyLimitBytes, disableRequestLogging: false, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app);
+
+  // The dashboard's inline script and styles are ours; everything else keeps helmet's defaults.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { "script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"] } } });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per key (hashed: the header may be a guess) and, without one, per address.
+    keyGenerator: (request) => {
+      const key = presentedKey(request);
+      return key ? `key:${createHash("sha256").update(key).digest("hex").slice(0, 24)}` : `ip:${request.ip}`;
+    },
+    allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
+    errorResponseBuilder: (_request, context) => ({ ...problem(429, `rate limit of ${context.max} requests a minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`), statusCode: 429 }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: OPENAPI_INFO,
+      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An API key from `npm run keys -- create`" } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  installAuthentication(app, deps.keys);
+
+  await app.register(healthRoutes, { deps });
+  return app;
+}

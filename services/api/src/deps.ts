@@ -1,0 +1,33 @@
+import type { Queue } from "bullmq";
+import type { Registry } from "prom-client";
+import type { ApiKeyRepo, Pool } from "@lifecycle/db";
+import type { EngineSettings } from "@lifecycle/domain";
+import type { LifecycleEvent, StageChanged } from "@lifecycle/events";
+
+/** A dependency /readyz checks. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+/** Stage changes as they reach `lifecycle-stage-changed`: the live alert stream listens here. */
+export interface StageChangeFeed {
+  subscribe(listener: (event: StageChanged) => void): () => void;
+}
+
+/** Everything the HTTP layer needs, built by main.ts (or a test) and passed to `buildApp`. */
+export interface ApiDeps {
+  pool: Pool;
+  keys: ApiKeyRepo;
+  settings: EngineSettings;
+  /** Produces validated events to their input topics (POST /v1/events). */
+  publishEvents: (events: readonly LifecycleEvent[]) => Promise<void>;
+  stageChanges: StageChangeFeed;
+  /** The follow-up queues, for queue health on the dashboard. */
+  queues: readonly Queue[];
+  readiness: readonly ReadinessCheck[];
+  registry: Registry;
+  /** Requests per minute per API key (per IP without one). */
+  rateLimitPerMinute: number;
+  bodyLimitBytes: number;
+}

@@ -1,0 +1,19 @@
+import type { Producer } from "kafkajs";
+import { topicForType, type InputTopics, type LifecycleEvent } from "@lifecycle/events";
+
+/**
+ * Produces validated events to their input topics (the type decides), keyed by customer id so
+ * one customer's events stay ordered, waiting for every in-sync replica.
+ */
+export function createEventPublisher({ producer, topics }: { producer: Producer; topics?: InputTopics | undefined }) {
+  return async (events: readonly LifecycleEvent[]): Promise<void> => {
+    const byTopic = new Map<string, { key: string; value: string }[]>();
+    for (const e of events) {
+      const topic = topicForType(e.type, topics);
+      const list = byTopic.get(topic) ?? [];
+      if (!byTopic.has(topic)) byTopic.set(topic, list);
+      list.push({ key: e.subject, value: JSON.stringify(e) });
+    }
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  };
+}

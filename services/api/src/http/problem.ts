@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+
+/** RFC 9457 problem details: what clients get for every error, never a stack or an SQL message. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  /** For 400s: each invalid field with what is wrong. */
+  errors?: { path: string; message: string }[];
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export function problem(status: number, detail?: string, extra: Partial<Problem> = {}): Problem {
+  return { type: "about:blank", title: TITLES[status] ?? "Error", status, ...(detail ? { detail } : {}), ...extra };
+}
+
+/** An error a handler throws to answer with a problem (404 for an unknown customer, 403 …). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** Error and not-found handlers that answer `application/problem+json`. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const send = (p: Problem) => reply.status(p.status).type("application/problem+json").send({ ...p, instance: request.url });
+    if (error instanceof HttpProblem) return send(problem(error.status, error.message));
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? "request";
+      const errors = error.validation.map((v) => ({ path: `${where}${v.instancePath.replaceAll("/", ".") || ""}`, message: v.message ?? "is invalid" }));
+      return send(problem(400, errors.map((e) => `${e.path}: ${e.message}`).join("; "), { errors }));
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error }, "response did not match its schema");
+      return send(problem(500));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, "request failed");
+      return send(problem(status));
+    }
+    // Fastify's own 4xx (bad JSON, body too large, unsupported media type, rate limit): their messages are safe.
+    return send(problem(status, error.message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).type("application/problem+json").send({ ...problem(404, `no route ${request.method} ${request.url.split("?")[0] ?? ""}`), instance: request.url });
+  });
+}

@@ -1,0 +1,68 @@
+// Composition root of the HTTP API: config → logger → pool → kafka → redis → app.
+import closeWithGrace from "close-with-grace";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { Partitioners } from "kafkajs";
+import { loadConfig, secretKeys } from "@lifecycle/config";
+import { createApiKeyRepo, createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { engineSettings } from "@lifecycle/engine";
+import { createKafka } from "@lifecycle/kafka";
+import { createLogger } from "@lifecycle/logging";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { buildApp } from "./app.js";
+import { ApiConfig } from "./config.js";
+import { createEventPublisher } from "./event-publisher.js";
+import { startStageChangeFeed } from "./stage-change-feed.js";
+
+const config = loadConfig(ApiConfig);
+const logger = createLogger({ name: "api", level: config.LOG_LEVEL, secretKeys });
+
+await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
+await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
+const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-api" });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-api`, logger });
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+await producer.connect();
+const admin = kafka.admin();
+await admin.connect();
+const redis = createRedisConnection(config.REDIS_URL, "lifecycle-api");
+const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
+const stageChanges = await startStageChangeFeed({ kafka, topic: config.STAGE_CHANGED_TOPIC, logger });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const [customer, purchase, supportTicket, survey] = config.INPUT_TOPICS;
+const topics = customer && purchase && supportTicket && survey ? { customer, purchase, supportTicket, survey } : undefined;
+
+const app = await buildApp(
+  {
+    pool,
+    keys: createApiKeyRepo(pool),
+    settings: engineSettings(config),
+    publishEvents: createEventPublisher({ producer, topics }),
+    stageChanges,
+    queues: Object.values(followUps.queues),
+    readiness: [
+      { name: "postgres", check: async () => void (await pool.query("SELECT 1")) },
+      { name: "redis", check: async () => void (await redis.ping()) },
+      { name: "kafka", check: async () => void (await admin.describeCluster()) },
+    ],
+    registry,
+    rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
+  },
+  { logger },
+);
+
+closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
+  if (err) logger.error({ err }, "shutting down after an error");
+  else logger.info({ signal }, "shutting down");
+  await app.close();
+  await stageChanges.stop();
+  await producer.disconnect();
+  await admin.disconnect();
+  await followUps.close();
+  redis.disconnect();
+  await pool.end();
+});
+
+const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });
+logger.info({ address, docs: `${address}/docs` }, "api running");

@@ -1,0 +1,74 @@
+import { Partitioners } from "kafkajs";
+import { Registry } from "prom-client";
+import { createApiKeyRepo, type Pool } from "@lifecycle/db";
+import { EngineSettings } from "@lifecycle/domain";
+import type { StageChanged } from "@lifecycle/events";
+import { createKafka, ensureTopics } from "@lifecycle/kafka";
+import { createTestLogger, uniqueName, type TestInfra } from "@lifecycle/testkit";
+import { buildApp } from "../app.js";
+import type { ApiDeps, StageChangeFeed } from "../deps.js";
+import { createEventPublisher } from "../event-publisher.js";
+
+/** A feed the test pushes stage changes into (the Kafka-fed one is tested end to end). */
+export function createLocalFeed(): StageChangeFeed & { emit(e: StageChanged): void } {
+  const listeners = new Set<(e: StageChanged) => void>();
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit: (e) => listeners.forEach((l) => l(e)),
+  };
+}
+
+/**
+ * The API on a test's own database and the run's real broker (events are produced to unique
+ * topics), with one key per scope. Requests go through `app.inject`.
+ */
+export async function createApiHarness({ infra, pool, overrides = {} }: { infra: TestInfra; pool: Pool; overrides?: Partial<ApiDeps> }) {
+  const logger = createTestLogger("api");
+  const kafka = createKafka({ brokers: infra.kafka.brokers, clientId: uniqueName("api-test"), logger });
+  const topics = { customer: uniqueName("api-cust"), purchase: uniqueName("api-purch"), supportTicket: uniqueName("api-tick"), survey: uniqueName("api-surv") };
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, Object.values(topics).map((topic) => ({ topic })), 1);
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const keyRepo = createApiKeyRepo(pool);
+  const keys = {
+    read: (await keyRepo.create({ name: "test read", scopes: ["read"] })).key,
+    ingest: (await keyRepo.create({ name: "test ingest", scopes: ["ingest"] })).key,
+    admin: (await keyRepo.create({ name: "test admin", scopes: ["admin"] })).key,
+  };
+  const feed = createLocalFeed();
+  const deps: ApiDeps = {
+    pool,
+    keys: keyRepo,
+    settings: EngineSettings.parse({}),
+    publishEvents: createEventPublisher({ producer, topics }),
+    stageChanges: feed,
+    queues: [],
+    readiness: [{ name: "postgres", check: async () => void (await pool.query("SELECT 1")) }],
+    registry: new Registry(),
+    rateLimitPerMinute: 1_000,
+    bodyLimitBytes: 1_048_576,
+    ...overrides,
+  };
+  const app = await buildApp(deps);
+  await app.ready();
+  const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+  return {
+    app,
+    keys,
+    auth,
+    feed,
+    kafka,
+    topics,
+    async close() {
+      await app.close();
+      await producer.disconnect();
+    },
+  };
+}
+export type ApiHarness = Awaited<ReturnType<typeof createApiHarness>>;
