@@ -55,5 +55,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   installAuthentication(app, deps.keys);
 
   await app.register(healthRoutes, { deps });
+  // ROUTES:customers
+  // ROUTES:alerts
+  // ROUTES:dashboard
   return app;
 }
