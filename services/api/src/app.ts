@@ -25,7 +25,7 @@ export const OPENAPI_INFO = {
 export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = {}): Promise<FastifyInstance> {
   // Typed as fastify's logger interface so the instance keeps fastify's default logger type.
   const loggerInstance: FastifyBaseLogger | undefined = logger;
-  const app = Fastify({ loggerInstance, bodyLimit: deps.bodyLimitBytes, disableRequestLogging: false, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance, bodyLimit: deps.bodyLimitBytes, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
