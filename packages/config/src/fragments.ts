@@ -29,6 +29,12 @@ export const logEnv = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
 
+/** The background services' probe endpoint (/metrics, /healthz, /readyz); -1 turns it off. */
+export const probeEnv = (defaultPort: number) => ({
+  PROBE_HOST: z.string().min(1).default("127.0.0.1"),
+  PROBE_PORT: z.coerce.number().int().min(-1).max(65535).default(defaultPort),
+});
+
 export const httpEnv = {
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

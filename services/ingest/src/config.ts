@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
+import { CommaList, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
 
@@ -9,6 +9,7 @@ export const IngestConfig = z.object({
   ...redisEnv,
   ...logEnv,
   ...engineEnv,
+  ...probeEnv(9464),
   /** Consumer group of the lifecycle consumer. @defaultValue lifecycle-ingest */
   INGEST_GROUP_ID: z.string().min(1).default("lifecycle-ingest"),
   /**

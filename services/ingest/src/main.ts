@@ -6,6 +6,7 @@ import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { startProbeIfEnabled } from "@lifecycle/telemetry";
 import { IngestConfig } from "./config.js";
 import { createIngestService } from "./ingest-service.js";
 
@@ -43,9 +44,27 @@ const service = await createIngestService({
   },
 });
 
+const admin = kafka.admin();
+await admin.connect();
+const probe = await startProbeIfEnabled(
+  {
+    registry: service.metrics.registry,
+    host: config.PROBE_HOST,
+    port: config.PROBE_PORT,
+    checks: [
+      { name: "postgres", check: async () => void (await pool.query("SELECT 1")) },
+      { name: "kafka", check: async () => void (await admin.describeCluster()) },
+      { name: "redis", check: async () => void (await redis.ping()) },
+    ],
+  },
+  logger,
+);
+
 closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   if (err) logger.error({ err }, "shutting down after an error");
   else logger.info({ signal }, "shutting down");
+  await probe.close();
+  await admin.disconnect();
   await service.stop();
   await followUps.close();
   redis.disconnect();

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logEnv, pgEnv, redisEnv } from "@lifecycle/config";
+import { logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
 import { channelsEnv, withChannelsCheck } from "./channels/channels-config.js";
 
@@ -9,6 +9,7 @@ export const WorkerConfig = withChannelsCheck(z.object({
   ...logEnv,
   ...engineEnv,
   ...channelsEnv,
+  ...probeEnv(9465),
   /** Follow-ups per second per channel (each channel has its own queue and limiter). */
   RATE_LIMIT_LOG_PER_SECOND: z.coerce.number().int().min(1).default(1_000),
   RATE_LIMIT_WEBHOOK_PER_SECOND: z.coerce.number().int().min(1).default(50),

@@ -9,6 +9,7 @@ import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
 import { createRedisConnection } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
+import { startProbeIfEnabled } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
 import { createWorkerService } from "./worker-service.js";
 
@@ -48,9 +49,23 @@ const maintenance = createMaintenanceService({
   refitEveryMs: config.REFIT_INTERVAL_MS,
 });
 
+const probe = await startProbeIfEnabled(
+  {
+    registry: service.metrics.registry,
+    host: config.PROBE_HOST,
+    port: config.PROBE_PORT,
+    checks: [
+      { name: "postgres", check: async () => void (await pool.query("SELECT 1")) },
+      { name: "redis", check: async () => void (await connection.ping()) },
+    ],
+  },
+  logger,
+);
+
 closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   if (err) logger.error({ err }, "shutting down after an error");
   else logger.info({ signal }, "shutting down");
+  await probe.close();
   await service.stop();
   await maintenance.stop();
   await email?.close();

@@ -1,0 +1,1 @@
+export { startProbeServer, startProbeIfEnabled, type ProbeCheck } from "./probe-server.js";
