@@ -1,4 +1,4 @@
-# One image per service: docker build --build-arg SERVICE=ingest .
+# One image per service: docker build --build-arg SERVICE=ingest . (ingest, worker, api)
 FROM node:22-bookworm-slim
 ARG SERVICE=ingest
 ENV NODE_ENV=production SERVICE=${SERVICE}
@@ -11,9 +11,13 @@ COPY packages/db/package.json packages/db/
 COPY packages/events/package.json packages/events/
 COPY packages/kafka/package.json packages/kafka/
 COPY packages/queue/package.json packages/queue/
+COPY packages/domain/package.json packages/domain/
+COPY packages/engine/package.json packages/engine/
+COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/testkit/package.json packages/testkit/
 COPY services/ingest/package.json services/ingest/
 COPY services/worker/package.json services/worker/
+COPY services/api/package.json services/api/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages

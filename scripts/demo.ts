@@ -1,38 +1,63 @@
-// `npm run demo`: starts the infrastructure and the services, sends a small stream of real
-// CDNOW purchases (plus one malformed message), and prints what happened and where to look.
-// `npm run demo -- --keep` leaves everything running until Ctrl-C.
+// `npm run demo`: the whole product on real infrastructure, from nothing. Starts Kafka, Postgres and
+// Redis if needed, the ingest, worker and API services, replays the CDNOW purchase history plus
+// seeded synthetic tickets and surveys for those customers, fits the CLV models, and prints the
+// stages, the top at-risk customers, NPS/CSAT/CES and where to look (dashboard, API docs, a key).
+// On a terminal it then keeps serving until Ctrl-C; elsewhere (or with --exit) it stops.
+// --keep keeps serving even without a terminal.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Partitioners } from "kafkajs";
+import { Partitioners, type Kafka } from "kafkajs";
+import { Queue } from "bullmq";
 import { z } from "zod";
 import { kafkaEnv, loadConfig, pgEnv, redisEnv } from "@lifecycle/config";
-import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createApiKeyRepo, createPool, ensureDatabase, migrate, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock } from "@lifecycle/engine";
-import { Queue } from "bullmq";
-import { cdnowRowsToEvents, parseCdnowLine, QUEUES, TOPICS, type CdnowRow } from "@lifecycle/events";
-import { createRedisConnection } from "@lifecycle/queue";
-import { createKafka, ensureTopics } from "@lifecycle/kafka";
+import { INPUT_TOPICS, parseCdnowLine, QUEUES, TOPICS, topicForType, type CdnowRow } from "@lifecycle/events";
+import { createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
-import { ensureDemoInfra } from "./lib/demo-infra.js";
-import { describeEngineRun, refitAndSweep } from "./lib/refit-and-sweep.js";
+import { createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, startService, waitFor, type ServiceProcess } from "@lifecycle/testkit/tools";
+import { ensureDemoInfra } from "./lib/demo-infra.js";
+import { createProgress } from "./lib/progress.js";
+import { describeEngineRun, refitAndSweep } from "./lib/refit-and-sweep.js";
+import { replayFile } from "./lib/replay.js";
+import { syntheticSupportEvents } from "./lib/synthetic-support.js";
 
-const ROWS = 400;
 const root = fileURLToPath(new URL("../", import.meta.url));
 const cdnowFile = `${root}../shared/data/cdnow/CDNOW_master.txt`;
-const keep = process.argv.includes("--keep");
+const args = process.argv.slice(2);
+const keep = args.includes("--keep") || (Boolean(process.stdout.isTTY) && !args.includes("--exit"));
 const say = (line: string) => console.log(`[demo] ${line}`);
 
-const config = loadConfig(z.object({ ...pgEnv, ...kafkaEnv, ...redisEnv }));
+const config = loadConfig(z.object({ ...pgEnv, ...kafkaEnv, ...redisEnv, API_PORT: z.coerce.number().int().default(8080) }));
+const apiUrl = `http://127.0.0.1:${config.API_PORT}`;
 // The demo replays 1997–98 history: the engine's "now" is the latest event time seen (the
 // watermark), not today, or every customer would long have churned.
-const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, KAFKA_BROKERS: config.KAFKA_BROKERS.join(","), REDIS_URL: config.REDIS_URL, LIFECYCLE_CLOCK: "watermark" };
+const env = {
+  ...process.env,
+  DATABASE_URL: config.DATABASE_URL,
+  KAFKA_BROKERS: config.KAFKA_BROKERS.join(","),
+  REDIS_URL: config.REDIS_URL,
+  LIFECYCLE_CLOCK: "watermark",
+  API_HOST: "127.0.0.1",
+  API_PORT: String(config.API_PORT),
+  SWEEP_INTERVAL_MS: "5000",
+};
 const quiet = createLogger({ name: "demo", level: "warn", pretty: false });
 
+// What the summary reads from the API.
+const AtRisk = z.object({ items: z.array(z.object({ id: z.string(), reason: z.string().nullable(), valueAtStake: z.string(), basis: z.string(), pAlive: z.number().nullable() })) });
+const Score = z.number().nullable();
+const Metrics = z.object({
+  groups: z.array(z.object({ measures: z.object({ nps: z.object({ score: Score, responses: z.number() }), csat: z.object({ percent: Score, responses: z.number() }), ces: z.object({ average: Score, responses: z.number() }) }) })),
+});
+
+
+if (!existsSync(cdnowFile)) throw new Error(`CDNOW data not found at ${cdnowFile} (shared/ must sit beside the project)`);
 const infra = await ensureDemoInfra({ kafkaExplicit: Boolean(process.env.KAFKA_BROKERS), log: say });
 const services: ServiceProcess[] = [];
-let pool: ReturnType<typeof createPool> | undefined;
+let pool: Pool | undefined;
 const shutdown = async () => {
   for (const s of services.reverse()) await s.stop();
   await pool?.end();
@@ -48,39 +73,34 @@ try {
   }
   const applied = await migrate({ databaseUrl: config.DATABASE_URL });
   say(`database ${redactUrl(config.DATABASE_URL)}: ${applied.length} migration(s) applied`);
+  pool = createPool({ connectionString: config.DATABASE_URL, max: 2 });
 
   const logDir = `${root}.run/demo`;
   services.push(await startService({ name: "ingest", entry: `${root}services/ingest/src/main.ts`, env, logDir, readyMessage: "ingest running" }));
   services.push(await startService({ name: "worker", entry: `${root}services/worker/src/main.ts`, env, logDir, readyMessage: "worker running" }));
-  say("services running: ingest (Kafka consumer), worker (BullMQ)");
+  services.push(await startService({ name: "api", entry: `${root}services/api/src/main.ts`, env, logDir, readyMessage: "api running" }));
+  say(`services running: ingest (Kafka consumer), worker (BullMQ follow-ups, stage sweep, CLV refit), api (${apiUrl})`);
 
-  const events = cdnowRowsToEvents(readSampleRows());
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "demo", logger: quiet });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [{ topic: TOPICS.purchase }]);
-  await admin.disconnect();
-  await producer.connect();
-  await producer.send({ topic: TOPICS.purchase, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
-  await producer.send({ topic: TOPICS.purchase, messages: [{ key: "demo", value: "this is not a CloudEvent" }] });
-  await producer.disconnect();
-  const customers = new Set(events.map((e) => e.subject));
-  say(`sent ${events.length} CDNOW purchases (${customers.size} customers) and 1 malformed message to '${TOPICS.purchase}'`);
+  const progress = createProgress("[demo] replaying CDNOW_master.txt", 69_659);
+  const replay = await replayFile({ kafka, path: cdnowFile, onProgress: (n) => progress.update(n) });
+  progress.done(replay.sent);
+  const rows = readCdnowRows();
+  const synthetic = syntheticSupportEvents(rows);
+  await produce(kafka, synthetic);
+  await produceRaw(kafka, TOPICS.purchase, "this is not a CloudEvent");
+  say(`sent ${replay.sent.toLocaleString("en-US")} real CDNOW purchases, ${synthetic.length.toLocaleString("en-US")} SYNTHETIC tickets and surveys (source "synthetic-demo") and 1 malformed message`);
 
-  await waitForConsumerCaughtUp(kafka, "lifecycle-ingest", TOPICS.purchase);
-  say("the ingest consumer has committed every message it was sent");
-  pool = createPool({ connectionString: config.DATABASE_URL, max: 2 });
-  const ids = events.map((e) => e.id);
-  const summary = await waitForResults(pool, ids, [...customers]);
-  const deadLetters = await countMessages(kafka, TOPICS.deadLetter);
-  // What the worker's schedule does daily (and every minute for stages), run now for the summary.
+  for (const topic of INPUT_TOPICS) await waitForConsumer(kafka, topic);
+  say("the ingest consumer has committed every message");
+
   const engine = await refitAndSweep({ pool, clock: createClock({ mode: "watermark" }), settings: EngineSettings.parse({}) });
-  const valued = await topCustomersByValue(pool, [...customers]);
-  printSummary({ ...summary, deadLetters, engine: describeEngineRun(engine), valued }, events.length, customers.size);
+  const { key } = await createApiKeyRepo(pool).create({ name: "demo", scopes: ["admin"] });
+  const summary = await collectSummary(pool, kafka, key);
+  printSummary(summary, describeEngineRun(engine), key);
 
   if (keep) {
-    say("running until Ctrl-C ...");
+    say(`serving: dashboard ${apiUrl}/dashboard, API docs ${apiUrl}/docs. Ctrl-C stops everything.`);
     await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
   }
 } finally {
@@ -88,129 +108,113 @@ try {
   say("stopped everything the demo started");
 }
 
+function readCdnowRows(): CdnowRow[] {
+  return readFileSync(cdnowFile, "utf8").split("\n").flatMap((line) => parseCdnowLine(line) ?? []);
+}
+
+async function produce(kafka: Kafka, events: readonly { type: string; subject: string }[]) {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 2_000) {
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const e of events.slice(i, i + 2_000)) {
+        const topic = topicForType(e.type);
+        const list = byTopic.get(topic) ?? [];
+        if (!byTopic.has(topic)) byTopic.set(topic, list);
+        list.push({ key: e.subject, value: JSON.stringify(e) });
+      }
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function produceRaw(kafka: Kafka, topic: string, value: string) {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({ topic, messages: [{ key: "demo", value }] });
+  await producer.disconnect();
+}
+
 async function clearQueues(): Promise<void> {
   const connection = createRedisConnection(config.REDIS_URL, "demo");
   try {
-    for (const name of Object.values(QUEUES)) await new Queue(name, { connection, prefix: config.QUEUE_PREFIX }).obliterate({ force: true });
+    const names = [QUEUES.maintenance, ...["log", "webhook", "email"].map((c) => `${QUEUES.followUps}-${c}`)];
+    for (const name of names) await new Queue(name, { connection, prefix: config.QUEUE_PREFIX }).obliterate({ force: true });
   } finally {
     connection.disconnect();
   }
 }
 
-function readSampleRows(): CdnowRow[] {
-  if (!existsSync(cdnowFile)) throw new Error(`CDNOW data not found at ${cdnowFile} (shared/ must sit beside the project)`);
-  const rows: CdnowRow[] = [];
-  for (const line of readFileSync(cdnowFile, "utf8").split("\n")) {
-    const row = parseCdnowLine(line);
-    if (row) rows.push(row);
-    if (rows.length === ROWS) break;
-  }
-  return rows;
-}
-
 /** Waits until the group's committed offsets reach the end of every partition of `topic`. */
-async function waitForConsumerCaughtUp(kafka: ReturnType<typeof createKafka>, groupId: string, topic: string): Promise<void> {
-  await waitFor(`the ingest consumer to catch up on ${topic} (see .run/demo/ingest.log)`, async () => ((await consumerLag(kafka, groupId, topic)) === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 250 });
+async function waitForConsumer(kafka: Kafka, topic: string): Promise<void> {
+  await waitFor(`the ingest consumer to catch up on ${topic} (see .run/demo/ingest.log)`, async () => ((await consumerLag(kafka, "lifecycle-ingest", topic)) === 0 ? true : undefined), { timeoutMs: 300_000, intervalMs: 500 });
 }
 
 /** Messages ever written to a topic: the sum of its partitions' high watermarks. */
-async function countMessages(kafka: ReturnType<typeof createKafka>, topic: string): Promise<number> {
+async function countMessages(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((n, p) => n + Number(p.high), 0);
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
   } finally {
     await admin.disconnect();
   }
 }
 
-interface Valued {
-  customer_id: string;
-  stage: string | null;
-  p_alive: number | null;
-  expected_purchases: number | null;
-  predicted_clv: string | null;
-  historical_clv: string;
-  health_score: number;
+async function api<T>(path: string, key: string, schema: z.ZodType<T>): Promise<T> {
+  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return schema.parse(await res.json());
 }
 
-/** The demo's customers with the most predicted value: stage, P(alive), next year's purchases. */
-async function topCustomersByValue(db: NonNullable<typeof pool>, customerIds: string[]): Promise<Valued[]> {
-  const r = await db.query<Valued>(
-    `SELECT customer_id, stage, p_alive, expected_purchases, predicted_clv::numeric(12, 2)::text AS predicted_clv,
-            historical_clv::numeric(12, 2)::text AS historical_clv, health_score
-       FROM customers WHERE customer_id = ANY($1) ORDER BY predicted_clv DESC NULLS LAST LIMIT 5`,
-    [customerIds],
+async function collectSummary(db: Pool, kafka: Kafka, key: string) {
+  const counts = await db.query<{ events: number; synthetic: number; customers: number; revenue: string }>(
+    `SELECT (SELECT count(*)::int FROM inbox_events) AS events, (SELECT count(*)::int FROM inbox_events WHERE source = 'synthetic-demo') AS synthetic,
+            (SELECT count(*)::int FROM customers) AS customers, (SELECT coalesce(sum(revenue), 0)::numeric(14, 2)::text FROM customers) AS revenue`,
   );
-  return r.rows;
+  const stages = await db.query<{ stage: string | null; n: number }>("SELECT stage, count(*)::int AS n FROM customers GROUP BY stage ORDER BY n DESC");
+  const clock = await db.query<{ watermark: string }>("SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS watermark FROM lifecycle_clock");
+  const outcomes = await db.query<{ playbook: string; status: string; n: number }>(
+    "SELECT split_part(job_id, '|', 2) AS playbook, status, count(*)::int AS n FROM job_outcomes GROUP BY 1, 2 ORDER BY 1, 2",
+  );
+  const atRisk = await api("/v1/alerts/at-risk?limit=5", key, AtRisk);
+  const metrics = await api("/v1/metrics?from=1997-01-01T00:00:00Z&to=1998-07-01T00:00:00Z", key, Metrics);
+  return { counts: counts.rows[0], stages: stages.rows, watermark: clock.rows[0]?.watermark ?? "?", outcomes: outcomes.rows, atRisk: atRisk.items, overall: metrics.groups[0]?.measures, deadLetters: await countMessages(kafka, TOPICS.deadLetter) };
 }
 
-interface Summary {
-  engine?: string[];
-  valued?: Valued[];
-  deadLetters?: number;
-  recorded: number;
-  revenue: string;
-  thankYous: number;
-  outcomes: { playbook: string; status: string; n: number; example: string | null }[];
-  topCustomers: { subject: string; purchases: number; spend: string }[];
-}
-
-async function waitForResults(db: NonNullable<typeof pool>, ids: string[], customerIds: string[]): Promise<Summary> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await db.query<{ recorded: number; revenue: string; thanked: number }>(
-      `SELECT (SELECT count(*)::int FROM inbox_events WHERE event_id = ANY($1)) AS recorded,
-              (SELECT coalesce(sum((data->>'amount')::numeric), 0)::text FROM inbox_events WHERE event_id = ANY($1)) AS revenue,
-              (SELECT count(*)::int FROM job_outcomes WHERE customer_id = ANY($2) AND job_id LIKE 'fu|thank-you|%') AS thanked`,
-      [ids, customerIds],
-    );
-    const row = r.rows[0];
-    if (row && row.recorded === ids.length && row.thanked === customerIds.length) {
-      const top = await db.query<{ subject: string; purchases: number; spend: string }>(
-        `SELECT subject, count(*)::int AS purchases, sum((data->>'amount')::numeric)::text AS spend
-           FROM inbox_events WHERE event_id = ANY($1) GROUP BY subject ORDER BY sum((data->>'amount')::numeric) DESC LIMIT 5`,
-        [ids],
-      );
-      const outcomes = await db.query<{ playbook: string; status: string; n: number; example: string | null }>(
-        `SELECT split_part(job_id, '|', 2) AS playbook, status, count(*)::int AS n, min(detail) AS example
-           FROM job_outcomes WHERE customer_id = ANY($1) GROUP BY 1, 2 ORDER BY 1, 2`,
-        [customerIds],
-      );
-      return { recorded: row.recorded, revenue: row.revenue, thankYous: row.thanked, topCustomers: top.rows, outcomes: outcomes.rows };
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${row?.recorded ?? 0}/${ids.length} events recorded, ${row?.thanked ?? 0}/${customerIds.length} thank-you follow-ups run`);
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
-function printSummary(s: Summary, sent: number, customers: number) {
+function printSummary(s: Awaited<ReturnType<typeof collectSummary>>, engine: string[], key: string) {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? "n/a" : x.toFixed(d));
   console.log(`
 ──────────────── demo summary ────────────────
-events sent            ${sent} purchases + 1 malformed
-recorded in Postgres   ${s.recorded} (each event id once; re-running the demo adds nothing)
-revenue recorded       $${s.revenue}
-dead-lettered          ${s.deadLetters ?? "?"} message(s) in '${TOPICS.deadLetter}', each with a machine-readable reason
-thank-you follow-ups   ${s.thankYous} of ${customers} customers (one job per customer: BullMQ job id)
+recorded in Postgres   ${n(s.counts?.events ?? 0)} events (${n(s.counts?.synthetic ?? 0)} of them synthetic), each id once; re-running adds nothing
+customers              ${n(s.counts?.customers ?? 0)}, revenue $${s.counts?.revenue ?? "?"}
+dead-lettered          ${n(s.deadLetters)} message(s) in '${TOPICS.deadLetter}', each with a machine-readable reason
 
-follow-ups run so far (replayed history: the worker's clock is the watermark, so a follow-up
-whose moment passed long before it is skipped as expired, not sent late)
-${s.outcomes.map((o) => `  ${o.playbook.padEnd(20)} ${o.status.padEnd(8)} ${String(o.n).padStart(4)}${o.status === "sent" ? "" : `  e.g. ${(o.example ?? "").slice(0, 60)}`}`).join("\n")}
+stages at the watermark (the latest event time seen: ${s.watermark} UTC)
+  ${s.stages.map((r) => `${r.stage ?? "(none)"} ${n(r.n)}`).join(" · ")}
 
-top customers by spend
-${s.topCustomers.map((c) => `  ${c.subject.padEnd(8)} ${String(c.purchases).padStart(3)} purchases  $${c.spend}`).join("\n")}
+lifecycle engine
+${engine.map((l) => `  ${l}`).join("\n")}
 
-lifecycle engine (watermark clock: the latest event time seen)
-${(s.engine ?? []).map((l) => `  ${l}`).join("\n")}
+top at-risk customers by value at stake (GET /v1/alerts/at-risk)
+${s.atRisk.map((c) => `  ${c.id.padEnd(8)} $${c.valueAtStake.padStart(9)} (${c.basis})  ${(c.reason ?? "").padEnd(20)} P(alive) ${fmt(c.pAlive, 2)}`).join("\n") || "  (none)"}
 
-most valuable next year (predicted CLV, BG/NBD × Gamma-Gamma, 10% discount)
-${(s.valued ?? []).map((c) => `  ${c.customer_id.padEnd(8)} ${(c.stage ?? "(none)").padEnd(8)} P(alive) ${(c.p_alive ?? 0).toFixed(2)}  ${(c.expected_purchases ?? 0).toFixed(1)} purchases  $${c.predicted_clv ?? "?"} (so far $${c.historical_clv}, health ${c.health_score})`).join("\n")}
+experience, 1997-01 to 1998-06 (GET /v1/metrics; surveys and tickets are synthetic)
+  NPS ${fmt(s.overall?.nps.score)} (${n(s.overall?.nps.responses ?? 0)} answers) · CSAT ${fmt(s.overall?.csat.percent)}% (${n(s.overall?.csat.responses ?? 0)}) · CES ${fmt(s.overall?.ces.average, 2)} (${n(s.overall?.ces.responses ?? 0)})
+
+follow-ups run so far (replayed history: a follow-up whose moment passed long before the
+watermark is skipped as expired, not sent late)
+${s.outcomes.map((o) => `  ${o.playbook.padEnd(20)} ${o.status.padEnd(8)} ${n(o.n).padStart(6)}`).join("\n") || "  (none yet)"}
 
 where to look
+  dashboard  ${apiUrl}/dashboard   (paste the key below)
+  API docs   ${apiUrl}/docs
+  API key    ${key}   (admin scope; npm run keys -- create --scope read makes more)
   Postgres   psql ${redactUrl(config.DATABASE_URL)} -c 'select customer_id, stage, p_alive, predicted_clv from customers limit 5'
-             (stage history: stage_transitions; follow-ups: job_outcomes)
-  Kafka      topics ${TOPICS.purchase}, ${TOPICS.deadLetter} on ${config.KAFKA_BROKERS.join(",")}
-  logs       .run/demo/ingest.log, .run/demo/worker.log
+  logs       .run/demo/ingest.log, .run/demo/worker.log, .run/demo/api.log
 ───────────────────────────────────────────────`);
 }

@@ -20,9 +20,10 @@ const dayOf = (yyyymmdd: string) => Date.UTC(Number(yyyymmdd.slice(0, 4)), Numbe
  * **Synthetic**, and labelled so: source `synthetic-demo`, ids `syn-…`. Seeded, so the same ids
  * every run (a second demo run adds nothing). Each follows one of the customer's real purchases:
  * about a third answer an NPS survey, a quarter a CSAT survey, a tenth a CES survey, and a sixth
- * open a ticket, most answered within hours, some past the 2-hour target, a few never.
+ * open a ticket, most answered within hours, some past the 2-hour target, a few never. Nothing
+ * falls after `end` (the data set's last day).
  */
-export function syntheticSupportEvents(rows: readonly CdnowRow[], seed = 7): DemoEvent[] {
+export function syntheticSupportEvents(rows: readonly CdnowRow[], seed = 7, end = Date.UTC(1998, 5, 30, 23, 59, 59)): DemoEvent[] {
   const random = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] ?? xs[0]!;
   const byCustomer = new Map<string, string[]>();
@@ -33,7 +34,9 @@ export function syntheticSupportEvents(rows: readonly CdnowRow[], seed = 7): Dem
   }
   const out: DemoEvent[] = [];
   let n = 0;
+  // Nothing after the data set's last day: the synthetic events must not move the clock past it.
   const ev = (subject: string, type: string, at: number, data: Record<string, unknown>) =>
+    at <= end &&
     out.push({ specversion: "1.0", id: `syn-${subject}-${++n}`, source: "synthetic-demo", type, subject, time: new Date(at).toISOString(), data });
   const npsScores = [10, 10, 9, 9, 9, 8, 8, 7, 7, 6, 5, 4, 3, 10, 9, 8, 2, 0];
   for (const [customer, days] of byCustomer) {

@@ -8,7 +8,10 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from "@lifecycle/logging";
 import { installAuthentication, presentedKey } from "./auth/authenticate.js";
 import type { ApiDeps } from "./deps.js";
+import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { installProblemHandlers, problem } from "./http/problem.js";
+import { alertsRoutes } from "./routes/alerts.routes.js";
+import { customersRoutes } from "./routes/customers.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
 
 /** The OpenAPI document's description of the API (served at /docs, committed under docs/). */
@@ -25,13 +28,21 @@ export const OPENAPI_INFO = {
 export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = {}): Promise<FastifyInstance> {
   // Typed as fastify's logger interface so the instance keeps fastify's default logger type.
   const loggerInstance: FastifyBaseLogger | undefined = logger;
-  const app = Fastify({ loggerInstance, bodyLimit: deps.bodyLimitBytes, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: deps.bodyLimitBytes,
+    trustProxy: false,
+    // Customer ids are up to 128 characters (percent-encoded, longer): let longer ones reach
+    // validation and get a 400 naming the parameter rather than the router's bare 414.
+    routerOptions: { maxParamLength: 1024 },
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
 
-  // The dashboard's inline script and styles are ours; everything else keeps helmet's defaults.
-  await app.register(helmet, { contentSecurityPolicy: { directives: { "script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"] } } });
+  // The dashboard's scripts and styles are ours; everything else keeps helmet's defaults, except
+  // upgrade-insecure-requests, which would send a plain-HTTP deployment's browsers to https.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { "script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"], "upgrade-insecure-requests": null } } });
   await app.register(rateLimit, {
     max: deps.rateLimitPerMinute,
     timeWindow: 60_000,
@@ -55,8 +66,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   installAuthentication(app, deps.keys);
 
   await app.register(healthRoutes, { deps });
-  // ROUTES:customers
-  // ROUTES:alerts
-  // ROUTES:dashboard
+  await app.register(customersRoutes, { deps });
+  await app.register(alertsRoutes, { deps });
+  await app.register(dashboardRoutes, { deps });
   return app;
 }

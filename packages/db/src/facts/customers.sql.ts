@@ -37,5 +37,7 @@ ON CONFLICT (customer_id) DO UPDATE SET
       rule: "later",
       columns: ["email", "name", "acquisition_channel", "acquisition_cost", "referred_by", "birthday"],
     })},
-    ${preferColumns({ table: "customers", time: "cancelled_at", id: "cancel_event_id", rule: "later", columns: ["cancel_reason"] })}
+    ${preferColumns({ table: "customers", time: "cancelled_at", id: "cancel_event_id", rule: "later", columns: ["cancel_reason"] })},
+    -- Any new event is news for a CRM's incremental sync (a profile change included).
+    updated_at = now()
 `;

@@ -125,7 +125,7 @@ export function evaluateCustomer({ state, now, models, settings }: { state: Cust
   const prediction = predict(state, now, models, settings);
   const facts: StageFacts = { ...state.facts, pAliveBelowThresholdAt: prediction?.pAliveBelowAt };
   const stage = deriveStage({ facts, now, rules: settings.rules });
-  const transition = decideTransition({ current: state.current, derived: stage, lastPurchaseAt: facts.lastPurchaseAt });
+  const transition = decideTransition({ current: state.current, derived: stage, lastPurchaseAt: facts.lastPurchaseAt, now });
   const historicalClv = (state.revenue - state.refunded) * settings.clv.margin;
 
   let simpleClv: number | undefined;

@@ -18,12 +18,17 @@ const isLapsed = (s: StageName) => s === "at-risk" || s === "churned";
 
 /**
  * The transition from the stored stage to the derived one, if they differ. Coming back from
- * at-risk or churned is a `reactivated` when a purchase brought it (the derived stage starts at
- * the last purchase), and `signal-expired` when the at-risk condition simply ran out.
+ * at-risk or churned is `reactivated` when a purchase after the lapse brought it (at that
+ * purchase); `signal-expired` when an at-risk condition ran out (at that time); and
+ * `signal-cleared` when the condition went away otherwise (a ticket answered, a better score), at
+ * the clock's `now`, the moment it was observed.
  */
-export function decideTransition({ current, derived, lastPurchaseAt }: { current: CurrentStage | undefined; derived: DerivedStage; lastPurchaseAt: Date | undefined }): StageTransition | undefined {
+export function decideTransition({ current, derived, lastPurchaseAt, now }: { current: CurrentStage | undefined; derived: DerivedStage; lastPurchaseAt: Date | undefined; now: Date }): StageTransition | undefined {
   if (current?.stage === derived.stage) return undefined;
+  const from = current?.stage ?? null;
   const comingBack = current !== undefined && isLapsed(current.stage) && !isLapsed(derived.stage) && derived.stage !== "prospect";
-  const reason = !comingBack ? derived.reason : lastPurchaseAt && derived.since.getTime() === lastPurchaseAt.getTime() ? "reactivated" : "signal-expired";
-  return { from: current?.stage ?? null, to: derived.stage, reason, at: derived.since };
+  if (!comingBack) return { from, to: derived.stage, reason: derived.reason, at: derived.since };
+  if (lastPurchaseAt && lastPurchaseAt > current.since) return { from, to: derived.stage, reason: "reactivated", at: lastPurchaseAt };
+  if (derived.since > current.since) return { from, to: derived.stage, reason: "signal-expired", at: derived.since };
+  return { from, to: derived.stage, reason: "signal-cleared", at: now };
 }

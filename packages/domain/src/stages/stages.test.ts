@@ -17,7 +17,7 @@ function walk(steps: [StageFacts, Date][]) {
   const out: string[] = [];
   for (const [facts, now] of steps) {
     const derived = stageAt(facts, now);
-    const tr = decideTransition({ current, derived, lastPurchaseAt: facts.lastPurchaseAt });
+    const tr = decideTransition({ current, derived, lastPurchaseAt: facts.lastPurchaseAt, now });
     if (tr) {
       out.push(`${tr.from ?? "∅"}→${tr.to} ${tr.reason} @${tr.at.toISOString().slice(0, 10)}`);
       current = { stage: tr.to, since: tr.at };
@@ -139,6 +139,13 @@ describe("transitions: every one, and the way back", () => {
     expect(walk([[atRisk, t("2025-02-11")], [atRisk, t("2025-03-20")]])).toEqual(["∅→at-risk detractor-score @2025-02-10", "at-risk→repeat signal-expired @2025-03-12"]);
   });
 
+  it("at-risk by an unanswered ticket → back when it is answered: signal-cleared, when observed (not a reactivation)", () => {
+    const opened = new Date("2025-03-10T09:00:00Z");
+    const waiting = { ...bought(2, "2025-03-01", "2025-03-05"), unansweredTicketsOpenedAt: [opened] };
+    const answered = { ...waiting, unansweredTicketsOpenedAt: [] };
+    expect(walk([[waiting, t("2025-03-11")], [answered, t("2025-03-12")]])).toEqual(["∅→at-risk ticket-unanswered @2025-03-10", "at-risk→repeat signal-cleared @2025-03-12"]);
+  });
+
   it("new → at-risk → churned by cancellation → new again on a later purchase", () => {
     const one = bought(1, "2025-01-01");
     const cancelled = { ...one, cancelledAt: t("2025-05-01") };
@@ -152,6 +159,6 @@ describe("transitions: every one, and the way back", () => {
 
   it("no transition when the stage is unchanged, even if the reason differs", () => {
     const derived = stageAt(bought(2, "2025-01-01", "2025-02-01"), t("2025-02-02"));
-    expect(decideTransition({ current: { stage: "repeat", since: t("2025-01-15") }, derived, lastPurchaseAt: t("2025-02-01") })).toBeUndefined();
+    expect(decideTransition({ current: { stage: "repeat", since: t("2025-01-15") }, derived, lastPurchaseAt: t("2025-02-01"), now: t("2025-02-02") })).toBeUndefined();
   });
 });

@@ -1,0 +1,197 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll } from "vitest";
+import { createFollowUpQueues, createRedisConnection, type FollowUpQueues, type Redis } from "@lifecycle/queue";
+import { describe, expect, test, uniqueName } from "@lifecycle/testkit";
+import { QueueHealth, StageCounts, StageFlows, WeeklyTrends } from "../routes/dashboard-data.routes.js";
+import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { findChromium, watchProblems } from "./browser.test-support.js";
+import { atRiskChange, seedLifecycle } from "./dashboard.test-support.js";
+
+// The ops dashboard in a real headless Chromium against the API on a database filled through the
+// ingest path: every page renders its data with a pasted read key, with no console error, no
+// failed request and no HTTP error; screenshots go to docs/screenshots.
+
+const SCREENSHOTS = fileURLToPath(new URL("../../../../docs/screenshots/", import.meta.url));
+const VIEWPORT = { width: 1280, height: 800 };
+const DAY_MS = 86_400_000;
+/** Customers in the CDNOW 1/10 sample. */
+const CUSTOMERS = 2_357;
+
+let h: ApiHarness;
+let redis: Redis;
+let followUps: FollowUpQueues;
+let base: string;
+let browser: Browser | undefined;
+
+describe("ops dashboard", () => {
+  test.beforeAll(async ({ infra, database }) => {
+    redis = createRedisConnection(infra.redis.url, "dashboard-test");
+    followUps = createFollowUpQueues({ connection: redis, prefix: uniqueName("dash") });
+    await seedLifecycle({ pool: database.pool, followUps });
+    h = await createApiHarness({ infra, pool: database.pool, overrides: { queues: Object.values(followUps.queues) } });
+    base = await h.app.listen({ host: "127.0.0.1", port: 0 });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    await followUps?.obliterate();
+    await followUps?.close();
+    redis?.disconnect();
+  });
+
+  test("the shells need no key and hold no data; assets are ours, revalidated by ETag; the aggregates need the read scope", async () => {
+    const shell = await h.app.inject({ url: "/dashboard" });
+    expect(shell.statusCode).toBe(200);
+    expect(shell.headers["content-type"]).toContain("text/html");
+    expect(shell.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(shell.body).toContain("npm run keys -- create --scope read");
+    expect(shell.body).not.toMatch(/\b0\d{4}\b/); // no customer id
+    for (const url of ["/dashboard/at-risk", "/dashboard/customers", "/dashboard/customers/00004"]) expect((await h.app.inject({ url })).statusCode).toBe(200);
+
+    const chart = await h.app.inject({ url: "/dashboard/assets/chart.umd.min.js" });
+    expect(chart.statusCode).toBe(200);
+    expect(chart.headers["content-type"]).toContain("text/javascript");
+    const etag = String(chart.headers.etag);
+    expect((await h.app.inject({ url: "/dashboard/assets/chart.umd.min.js", headers: { "if-none-match": etag } })).statusCode).toBe(304);
+    expect((await h.app.inject({ url: "/dashboard/assets/..%2Fdashboard.routes.ts" })).statusCode).toBe(404);
+
+    expect((await h.app.inject({ url: "/v1/queues" })).statusCode).toBe(401);
+    expect((await h.app.inject({ url: "/v1/dashboard/stage-counts", headers: h.auth(h.keys.ingest) })).statusCode).toBe(403);
+    const bad = await h.app.inject({ url: "/v1/dashboard/trends?from=2025-01-01T00:00:00Z&to=2026-06-01T00:00:00Z", headers: h.auth(h.keys.read) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ status: 400, errors: [{ path: "querystring.to", message: "at most 53 weeks" }] });
+  });
+
+  test("the aggregates agree with the database, GET /v1/metrics and the queues", async ({ database }) => {
+    const get = async (url: string): Promise<unknown> => {
+      const r = await h.app.inject({ url, headers: h.auth(h.keys.read) });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json();
+    };
+    const counts = await database.pool.query<{ stage: string; n: number }>("SELECT stage, count(*)::int AS n FROM customers GROUP BY stage");
+    const latest = await database.pool.query<{ at: Date }>("SELECT max(last_event_at) AS at FROM customers");
+    const stageCounts = StageCounts.parse(await get("/v1/dashboard/stage-counts"));
+    expect(stageCounts).toMatchObject({ total: CUSTOMERS, unstaged: 0, latestEventAt: latest.rows[0]?.at.toISOString() });
+    expect(stageCounts.stages).toEqual(["prospect", "new", "repeat", "at-risk", "churned"].map((stage) => ({ stage, customers: counts.rows.find((r) => r.stage === stage)?.n ?? 0 })));
+    expect(stageCounts.stages.find((s) => s.stage === "at-risk")?.customers).toBeGreaterThan(0);
+
+    // The overview's period: the 12 weeks to the midnight after the latest event.
+    const to = new Date(Math.floor(Date.parse(stageCounts.latestEventAt ?? "") / DAY_MS) * DAY_MS + DAY_MS);
+    const from = new Date(to.getTime() - 12 * 7 * DAY_MS);
+    const period = `from=${from.toISOString()}&to=${to.toISOString()}`;
+    const flows = StageFlows.parse(await get(`/v1/dashboard/stage-flows?${period}`));
+    const transitions = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM stage_transitions WHERE event_time >= $1 AND event_time < $2", [from, to]);
+    expect(flows.flows.reduce((sum, f) => sum + f.transitions, 0)).toBe(transitions.rows[0]?.n);
+    expect(flows.flows.length).toBeGreaterThan(1);
+
+    const trends = WeeklyTrends.parse(await get(`/v1/dashboard/trends?${period}`));
+    expect(trends.weeks).toHaveLength(12);
+    const [first] = trends.weeks;
+    expect(first).toMatchObject({ start: from.toISOString(), end: new Date(from.getTime() + 7 * DAY_MS).toISOString() });
+    expect(trends.weeks.reduce((sum, w) => sum + w.nps.responses, 0)).toBeGreaterThan(0);
+    const metrics = await get(`/v1/metrics?from=${first?.start}&to=${first?.end}`);
+    expect(metrics).toMatchObject({ groups: [{ key: null, measures: { nps: first?.nps, csat: first?.csat, ces: first?.ces, churn: first?.churn } }] });
+
+    const queues = QueueHealth.parse(await get("/v1/queues"));
+    const expected = await Promise.all(Object.values(followUps.queues).map(async (q) => ({ name: q.name, counts: await q.getJobCounts("waiting", "prioritized", "delayed", "failed") })));
+    expect(queues.queues.map((q) => ({ name: q.name, counts: { waiting: q.counts.waiting, prioritized: q.counts.prioritized, delayed: q.counts.delayed, failed: q.counts.failed } }))).toEqual(expected);
+    // Follow-ups carry a priority: due ones wait in the prioritized set.
+    expect(queues.queues.reduce((sum, q) => sum + q.counts.prioritized + q.counts.delayed, 0)).toBeGreaterThan(0);
+  });
+
+  test("every page renders its data in Chromium with a pasted read key, without a console error or a failed request", { timeout: 120_000 }, async () => {
+    browser = await chromium.launch({ executablePath: findChromium(), args: ["--no-sandbox"], headless: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const page = await (await browser.newContext({ viewport: VIEWPORT, colorScheme: "light" })).newPage();
+    const problems = watchProblems(page);
+    const apiCalls: string[] = [];
+    page.on("request", (r) => void (new URL(r.url()).pathname.startsWith("/v1/") && apiCalls.push(r.url())));
+    // Every step that navigates waits for the new URL before it waits for the page to settle.
+    const go = async (action: () => Promise<unknown>, url: RegExp | string) => {
+      await Promise.all([page.waitForURL(url), action()]);
+    };
+    // The overview whole; the long lists as the first screenful.
+    const shot = (name: string, fullPage = false) => page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage });
+    const settled = async (what: string) => {
+      await page.waitForSelector(`body[data-state=ready], body[data-state=error]`, { timeout: 30_000 });
+      expect(await page.locator("#page-error").textContent(), what).toBe("");
+      expect(problems, what).toEqual([]);
+    };
+
+    // The shell asks for a key and says how to make one; nothing is requested before there is one.
+    await page.goto(`${base}/dashboard`);
+    await expect.poll(() => page.locator("#key-panel").isVisible()).toBe(true);
+    expect(await page.locator("#key-panel").textContent()).toContain("npm run keys -- create --scope read");
+    expect(apiCalls).toEqual([]);
+    await shot("dashboard-key");
+    await page.fill("#api-key", h.keys.read);
+    await page.click("#key-form button[type=submit]");
+    await settled("overview");
+    await page.waitForSelector("#stream-status[data-state=live]");
+    await assertOverview(page);
+    h.feed.emit(atRiskChange("00004", "1998-06-30T18:00:00Z"));
+    await page.waitForSelector("#alerts li a[href='/dashboard/customers/00004']");
+    await shot("dashboard-overview", true);
+
+    await go(() => page.click("nav a[href='/dashboard/at-risk']"), `${base}/dashboard/at-risk`);
+    await settled("at-risk");
+    const atRisk = page.locator("#at-risk-table tbody tr");
+    expect(await atRisk.count()).toBeGreaterThan(0);
+    expect(await atRisk.first().locator("td").nth(1).textContent()).toMatch(/^\$[\d,]+\.\d{2}$/);
+    expect((await atRisk.first().locator("td").nth(3).textContent())?.trim()).not.toBe("—");
+    await shot("dashboard-at-risk");
+
+    const customer = await atRisk.first().locator("td a").textContent();
+    await go(() => atRisk.first().locator("td a").click(), `${base}/dashboard/customers/${customer}`);
+    await settled("customer");
+    expect(await page.locator("#customer-id").textContent()).toBe(customer);
+    expect(await page.locator("#facts .badge.at-risk").count()).toBeGreaterThan(0);
+    expect(await page.locator("#timeline-list li.transition").count()).toBeGreaterThan(0);
+    expect(await page.locator("#timeline-list li.event").count()).toBeGreaterThan(0);
+    await shot("dashboard-customer");
+
+    await go(() => page.click("nav a[href='/dashboard/customers']"), `${base}/dashboard/customers`);
+    await settled("customers");
+    await go(() => page.selectOption("#stage-filter", "repeat"), `${base}/dashboard/customers?stage=repeat`);
+    await settled("customers by stage");
+    expect(await page.locator("#customers-table tbody tr").count()).toBeGreaterThan(0);
+    expect(await page.locator("#customers-table tbody .badge:not(.repeat)").count()).toBe(0);
+    await shot("dashboard-customers");
+    expect(problems).toEqual([]);
+  });
+
+  test("a refused key brings the key panel back with the reason", async () => {
+    browser ??= await chromium.launch({ executablePath: findChromium(), args: ["--no-sandbox"], headless: true });
+    const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    await page.goto(`${base}/dashboard/at-risk`);
+    await page.fill("#api-key", "lcs_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    await page.click("#key-form button[type=submit]");
+    await expect.poll(() => page.locator("#key-error").textContent()).toContain("refused");
+    expect(await page.locator("#key-panel").isVisible()).toBe(true);
+    expect(await page.locator("#key-status").textContent()).toBe("");
+    // The refused key was not kept: a reload asks again.
+    await page.reload();
+    await expect.poll(() => page.locator("#key-panel").isVisible()).toBe(true);
+  });
+});
+
+/** The overview's parts hold data: funnel, flows, the four trend charts (their canvases' fallback text lists the values), queues. */
+async function assertOverview(page: Page) {
+  const values = async (id: string) => {
+    const canvas = page.locator(`#${id}`);
+    expect(Number(await canvas.getAttribute("width")), `${id} is drawn`).toBeGreaterThan(0);
+    return ((await canvas.textContent()) ?? "").split("; ").map((point) => point.split(": ")[1]);
+  };
+  expect((await values("funnel-chart")).map(Number).reduce((a, b) => a + b, 0)).toBe(CUSTOMERS);
+  for (const id of ["nps-chart", "csat-chart", "ces-chart", "churn-chart"]) {
+    const points = await values(id);
+    expect(points, id).toHaveLength(12);
+    expect(points.some((v) => Number.isFinite(Number(v))), `${id} has values`).toBe(true);
+  }
+  expect(await page.locator("#flows-table tbody tr").count()).toBeGreaterThan(1);
+  expect(await page.locator("#queues-table tbody tr").count()).toBe(4);
+  const totals = await page.locator("#queues-table tr.total td.num").allTextContents();
+  expect(totals.some((t) => /^[1-9][\d,]*$/.test(t)), `queue totals ${totals.join(" ")}`).toBe(true);
+}

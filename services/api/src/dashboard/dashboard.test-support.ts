@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { createOutboxRepo, type Pool } from "@lifecycle/db";
+import { EngineSettings } from "@lifecycle/domain";
+import { createClock, createModelCache, createModelsRepo, refitModels, sweepDueCustomers } from "@lifecycle/engine";
+import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine, type StageChanged } from "@lifecycle/events";
+import type { FollowUpQueues } from "@lifecycle/queue";
+import { createTestLogger, waitFor } from "@lifecycle/testkit";
+import { syntheticSupportEvents } from "../../../../scripts/lib/synthetic-support.js";
+import { applyEvents, createApplyDeps } from "../../../ingest/src/handlers/apply-events.js";
+import { createOutboxRelay } from "../../../ingest/src/outbox-relay.js";
+
+const SAMPLE = new URL("../../../../../shared/data/cdnow/CDNOW_sample.txt", import.meta.url);
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * The CDNOW 1/10 sample (2,357 customers' real purchases, 1997-01 to 1998-06) plus the demo's
+ * labelled synthetic surveys and tickets for the same customers, in event-time order.
+ */
+function historyEvents(): LifecycleEvent[] {
+  const rows = readFileSync(SAMPLE, "utf8").split("\n").flatMap((l) => parseCdnowLine(l) ?? []);
+  return [...cdnowRowsToEvents(rows), ...syntheticSupportEvents(rows)].map((e) => LifecycleEvent.parse(e)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Fills `pool` the way the services do, with the watermark clock: ingest applies the events a
+ * week at a time, the worker's stage sweep runs after each week and the CLV refit each quarter
+ * and at the end, then the outbox relay puts the follow-ups on the (real) BullMQ queues.
+ */
+export async function seedLifecycle({ pool, followUps }: { pool: Pool; followUps: FollowUpQueues }): Promise<void> {
+  const settings = EngineSettings.parse({});
+  const clock = createClock({ mode: "watermark" });
+  const apply = createApplyDeps({ pool, rates: { USD: "1" }, clock, settings, modelCacheMs: 0 });
+  const outbox = createOutboxRepo(pool);
+  const repo = createModelsRepo(pool);
+  const models = createModelCache({ repo, ttlMs: 0 });
+  const events = historyEvents();
+  let offset = 0;
+  for (let week = 0; offset < events.length; week++) {
+    const until = Date.parse(events[offset]?.time ?? "") + WEEK_MS;
+    const batch: LifecycleEvent[] = [];
+    for (let e = events[offset]; e && Date.parse(e.time) < until; e = events[++offset]) batch.push(e);
+    await applyEvents(apply, batch.map((event, j) => ({ event, topic: "history", partition: 0, offset: offset - batch.length + j })));
+    if (week % 13 === 12) await refitModels({ pool, outbox, clock, repo, cache: models, settings });
+    await sweepDueCustomers({ pool, outbox, clock, models, settings });
+  }
+  await refitModels({ pool, outbox, clock, repo, cache: models, settings });
+  await sweepDueCustomers({ pool, outbox, clock, models, settings });
+
+  const relay = createOutboxRelay({
+    pool,
+    outbox,
+    followUps,
+    now: async () => (await clock.read(pool)) ?? new Date(),
+    publishStageChanges: async () => undefined,
+    logger: createTestLogger("dashboard-relay"),
+    idleMs: 50,
+  });
+  relay.start();
+  try {
+    await waitFor("the outbox relay to drain", async () => ((await pool.query("SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1")).rowCount === 0 ? true : undefined), { timeoutMs: 60_000 });
+  } finally {
+    await relay.stop();
+  }
+}
+
+/** A stage change as the Kafka feed delivers it, for the live-alerts panel. */
+export function atRiskChange(customerId: string, at: string): StageChanged {
+  return {
+    specversion: "1.0",
+    id: `stage-changed-test-${customerId}`,
+    source: "lifecycle-engine",
+    type: "lifecycle.stage.changed",
+    subject: customerId,
+    time: at,
+    data: { from: "repeat", to: "at-risk", reason: "detractor-score", at, clv: { historical: "321.50", predicted: "120.00", pAlive: 0.42, expectedPurchases: 1.3 } },
+  };
+}

@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { ApiDeps } from "../deps.js";
+import { HttpProblem } from "../http/problem.js";
+import { erasePersonalData } from "./customers.erasure.js";
+import { customerPage, findCustomer } from "./customers.read.js";
+import { Customer, CustomerPage, CustomerParams, ErasureResult, ListQuery, ProblemSchema, TimelinePage, TimelineQuery } from "./customers.schemas.js";
+import { timelinePage } from "./customers.timeline.js";
+import { CUSTOMER_EXISTS } from "./customers.sql.js";
+
+const security = [{ apiKey: [] }];
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+const notFound = (id: string) => new HttpProblem(404, `no customer with id ${JSON.stringify(id)}`);
+
+const LIST_DESCRIPTION = `A CRM's incremental sync: customers in (updatedAt, id) order, paged by an opaque cursor.
+
+- \`updatedAt\` changes when a customer's facts (purchases, refunds, tickets, surveys) or stage change; a refreshed prediction alone does not move it.
+- A customer updated while you page moves to the end of the order and is served again there: no customer is skipped, and one may be seen twice (keep the latest).
+- Changes still being written when a page is read (open database transactions) are held back until they commit, so a later page cannot miss them.
+- \`nextCursor\` is null when the page reached the end. To sync again later, pass the last item's \`updatedAt\` as \`updatedSince\` (inclusive: the boundary rows come again).
+- Keep \`stage\` and \`updatedSince\` the same on every page of one pass.`;
+
+/** The customer routes (CONTRACT.md section 4): one customer, its timeline, the CRM sync feed, erasure. */
+export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  app.get(
+    "/v1/customers/:id",
+    {
+      config: { scope: "read" },
+      schema: {
+        tags: ["customers"],
+        summary: "A customer's stage, CLV, purchases, latest survey scores and health",
+        security,
+        params: CustomerParams,
+        response: { 200: Customer, ...problems, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const customer = await findCustomer(deps.pool, request.params.id);
+      if (!customer) throw notFound(request.params.id);
+      return customer;
+    },
+  );
+
+  app.get(
+    "/v1/customers/:id/timeline",
+    {
+      config: { scope: "read" },
+      schema: {
+        tags: ["customers"],
+        summary: "A customer's stage changes and events, newest first",
+        description: "Event data is summarised without personal data. Page with `before` = the previous page's `nextCursor`.",
+        security,
+        params: CustomerParams,
+        querystring: TimelineQuery,
+        response: { 200: TimelinePage, ...problems, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      // An unknown customer is a 404, not an empty timeline: every event's subject has a row.
+      if ((await deps.pool.query(CUSTOMER_EXISTS, [id])).rowCount === 0) throw notFound(id);
+      return timelinePage(deps.pool, { customerId: id, before: request.query.before, limit: request.query.limit });
+    },
+  );
+
+  app.get(
+    "/v1/customers",
+    {
+      config: { scope: "read" },
+      schema: {
+        tags: ["customers"],
+        summary: "Customers changed since a point, for a CRM's incremental sync",
+        description: LIST_DESCRIPTION,
+        security,
+        querystring: ListQuery,
+        response: { 200: CustomerPage, ...problems },
+      },
+    },
+    async (request) => customerPage(deps.pool, request.query),
+  );
+
+  app.delete(
+    "/v1/customers/:id/personal-data",
+    {
+      config: { scope: "admin" },
+      schema: {
+        tags: ["customers"],
+        summary: "Erase a customer's personal data, keeping anonymous aggregates",
+        description:
+          "Clears e-mail, name, birthday and referrer from the profile and the stored registration events, survey comments, and the birthday in follow-up messages. Keeps the customer id (the CRM's key), orders, amounts, tickets, scores, stages and CLV. Idempotent: a repeat answers 200 with zero counts. Every call is recorded with the API key that made it.",
+        security,
+        params: CustomerParams,
+        response: { 200: ErasureResult, ...problems, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const apiKeyId = request.apiKey?.id;
+      // The scope check ran before the handler: a missing key here is a wiring fault.
+      if (apiKeyId === undefined) throw new Error("erasure reached without an authenticated API key");
+      const outcome = await erasePersonalData(deps.pool, { customerId: request.params.id, apiKeyId });
+      switch (outcome.type) {
+        case "CustomerNotFound":
+          throw notFound(request.params.id);
+        case "Erased":
+          request.log.info({ customerId: request.params.id, erased: outcome.result.erased, apiKeyId }, "personal data erased");
+          return outcome.result;
+      }
+    },
+  );
+};

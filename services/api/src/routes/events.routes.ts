@@ -1,0 +1,114 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { decodeLifecycleEvent, type LifecycleEvent, type Rejection } from "@lifecycle/events";
+import type { ApiDeps } from "../deps.js";
+import { problem } from "../http/problem.js";
+import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
+
+const MAX_BATCH = 1_000;
+/**
+ * How long producing may take before the answer is 503. The API's producer is idempotent, and
+ * kafkajs retries an idempotent send without end: without a bound a broker outage hangs the request.
+ */
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+const EventsBody = z
+  .union([z.array(z.unknown()).min(1).max(MAX_BATCH), z.record(z.string(), z.unknown())], {
+    error: `must be a CloudEvent (a JSON object) or a batch: a JSON array of 1 to ${MAX_BATCH} of them`,
+  })
+  .describe("CloudEvents 1.0 in structured JSON mode (CONTRACT.md section 1): one object, or an array of 1 to 1000");
+
+const RejectionSchema = z.object({
+  kind: z.enum(["empty", "not-json", "invalid-envelope", "invalid-time", "unknown-type", "invalid-data", "out-of-range", "unsupported-currency"]),
+  message: z.string(),
+  paths: z.array(z.string()),
+});
+
+const EventResult = z.object({
+  index: z.number().int().min(0).describe("Position in the batch (0 for a single event)"),
+  id: z.string().nullable().describe("The event's `id`, when it has a string one"),
+  status: z.enum(["accepted", "rejected"]),
+  reason: RejectionSchema.optional().describe("Why it was rejected: the same reasons the Kafka consumer sends to the dead-letter topic"),
+});
+type EventResult = z.infer<typeof EventResult>;
+
+const Accepted = z.object({
+  accepted: z.number().int().min(0),
+  rejected: z.number().int().min(0),
+  results: z.array(EventResult),
+});
+
+const EVENTS_DESCRIPTION = `Events over HTTP, for systems that cannot produce to Kafka. Each event is validated exactly \
+as the Kafka consumer validates it (the same decoder); the valid ones are produced to their input topic (by type, keyed \
+by customer id) and answered \`accepted\` once Kafka has them, the invalid ones are listed with machine-readable reasons \
+and not produced. Content types: \`application/json\`, \`application/cloudevents+json\` (one event), \
+\`application/cloudevents-batch+json\` (an array).
+
+Re-sending is safe: the event \`id\` is the idempotency key. A 503 means Kafka did not confirm the batch: no event is \
+claimed accepted, though some may have been written; send the whole batch again. Currencies are checked against the \
+configured rates by the consumer, which dead-letters an amount in a currency without a rate.`;
+
+const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).data?.id ?? null;
+
+/** The consumer's own decoder, fed the event as the bytes a producer would have sent. */
+function validate(item: unknown): { ok: true; value: LifecycleEvent } | { ok: false; error: Rejection } {
+  return decodeLifecycleEvent(Buffer.from(JSON.stringify(item) ?? "", "utf8"));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Kafka did not confirm within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** POST /v1/events: validated, then produced to Kafka. */
+export const eventsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  // The CloudEvents HTTP binding's structured and batch media types are JSON: parse them as such.
+  app.addContentTypeParser(["application/cloudevents+json", "application/cloudevents-batch+json"], { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
+
+  app.post(
+    "/v1/events",
+    {
+      config: { scope: "ingest" },
+      schema: {
+        tags: ["events"],
+        summary: "Ingest a batch of CloudEvents over HTTP",
+        description: EVENTS_DESCRIPTION,
+        security: [{ apiKey: [] }],
+        body: EventsBody,
+        response: {
+          202: Accepted,
+          ...KEYED_ERRORS,
+          413: ProblemResponse.describe("The body exceeds the size limit"),
+          503: ProblemResponse.describe("Kafka did not confirm: nothing accepted, retry the batch"),
+        },
+      },
+    },
+    async (request, reply) => {
+      const items = Array.isArray(request.body) ? request.body : [request.body];
+      const valid: LifecycleEvent[] = [];
+      const results: EventResult[] = items.map((item, index) => {
+        const checked = validate(item);
+        if (!checked.ok) return { index, id: idOf(item), status: "rejected", reason: checked.error };
+        valid.push(checked.value);
+        return { index, id: checked.value.id, status: "accepted" };
+      });
+      if (valid.length) {
+        try {
+          await withTimeout(deps.publishEvents(valid), PUBLISH_TIMEOUT_MS);
+        } catch (err) {
+          request.log.error({ err, events: valid.length }, "could not produce events to Kafka");
+          return reply
+            .status(503)
+            .header("retry-after", "5")
+            .type("application/problem+json")
+            .send({ ...problem(503, "Kafka is unavailable: no event was accepted; retry the batch (event ids make a re-send safe)"), instance: request.url });
+        }
+      }
+      request.log.info({ accepted: valid.length, rejected: items.length - valid.length }, "events received over HTTP");
+      return reply.status(202).send({ accepted: valid.length, rejected: items.length - valid.length, results });
+    },
+  );
+};
