@@ -16,3 +16,16 @@ export const CommaList = z
   .string()
   .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
   .pipe(z.array(z.string()).min(1));
+
+/** A JSON environment variable (default `{}`), parsed; invalid JSON is a configuration error. */
+export const JsonEnv = z
+  .string()
+  .default("{}")
+  .transform((s, ctx): unknown => {
+    try {
+      return JSON.parse(s);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be valid JSON (an object)" });
+      return z.NEVER;
+    }
+  });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JsonEnv } from "@lifecycle/config";
 import { EngineSettings } from "@lifecycle/domain";
 
 const num = (d: number) => z.coerce.number().default(d);
@@ -26,18 +27,7 @@ export const engineEnv = {
    * Playbook overrides as JSON, merged over the defaults, e.g.
    * `{"csat-survey":{"delayMinutes":1440,"channel":"email"},"cross-sell":{"enabled":false}}`. @defaultValue {}
    */
-  PLAYBOOKS: z
-    .string()
-    .default("{}")
-    .transform((s, ctx) => {
-      try {
-        const parsed: unknown = JSON.parse(s);
-        return parsed;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
-        return z.NEVER;
-      }
-    }),
+  PLAYBOOKS: JsonEnv,
   /** How often a process re-reads the newest fitted models. @defaultValue 60000 */
   CLV_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(60_000),
 };

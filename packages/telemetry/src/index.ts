@@ -1,1 +1,1 @@
-export { startProbeServer, startProbeIfEnabled, type ProbeCheck } from "./probe-server.js";
+export { startProbeServer, startProbeIfEnabled, dependencyChecks, runChecks, type ProbeCheck } from "./probe-server.js";

@@ -29,20 +29,7 @@ export async function startProbeServer({ registry, host, port, checks }: { regis
       return;
     }
     if (path === "/readyz") {
-      const results: Record<string, { ok: boolean; error?: string }> = {};
-      void Promise.all(
-        checks.map(async (c) => {
-          try {
-            await Promise.race([c.check(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no answer in 2000 ms")), 2_000).unref())]);
-            results[c.name] = { ok: true };
-          } catch (err) {
-            results[c.name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
-          }
-        }),
-      ).then(() => {
-        const ready = Object.values(results).every((r) => r.ok);
-        send(ready ? 200 : 503, "application/json", `${JSON.stringify({ status: ready ? "ready" : "not ready", checks: results })}\n`);
-      });
+      void runChecks(checks).then((r) => send(r.ready ? 200 : 503, "application/json", `${JSON.stringify({ status: r.ready ? "ready" : "not ready", checks: r.checks })}\n`));
       return;
     }
     send(404, "text/plain", "not found\n");
@@ -76,4 +63,37 @@ export async function startProbeIfEnabled(
     log.warn({ err, port: options.port }, "probe endpoint not started (port busy?); running without it");
     return { close: async () => undefined };
   }
+}
+
+/** The usual readiness checks, for whichever of Postgres, Redis and Kafka a service uses. */
+export function dependencyChecks({
+  postgres,
+  redis,
+  kafka,
+}: {
+  postgres?: { query(sql: string): Promise<unknown> };
+  redis?: { ping(): Promise<unknown> };
+  kafka?: { describeCluster(): Promise<unknown> };
+}): ProbeCheck[] {
+  return [
+    ...(postgres ? [{ name: "postgres", check: async () => void (await postgres.query("SELECT 1")) }] : []),
+    ...(redis ? [{ name: "redis", check: async () => void (await redis.ping()) }] : []),
+    ...(kafka ? [{ name: "kafka", check: async () => void (await kafka.describeCluster()) }] : []),
+  ];
+}
+
+/** Runs readiness checks at once, each with a 2-second limit: a hung dependency is not ready. */
+export async function runChecks(checks: readonly ProbeCheck[]): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
+  const results: Record<string, { ok: boolean; error?: string }> = {};
+  await Promise.all(
+    checks.map(async (c) => {
+      try {
+        await Promise.race([c.check(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no answer in 2000 ms")), 2_000).unref())]);
+        results[c.name] = { ok: true };
+      } catch (err) {
+        results[c.name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+  return { ready: Object.values(results).every((r) => r.ok), checks: results };
 }

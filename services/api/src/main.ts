@@ -8,6 +8,7 @@ import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { dependencyChecks } from "@lifecycle/telemetry";
 import { buildApp } from "./app.js";
 import { ApiConfig } from "./config.js";
 import { createEventPublisher } from "./event-publisher.js";
@@ -40,11 +41,7 @@ const app = await buildApp(
     publishEvents: createEventPublisher({ producer, topics }),
     stageChanges,
     queues: Object.values(followUps.queues),
-    readiness: [
-      { name: "postgres", check: async () => void (await pool.query("SELECT 1")) },
-      { name: "redis", check: async () => void (await redis.ping()) },
-      { name: "kafka", check: async () => void (await admin.describeCluster()) },
-    ],
+    readiness: dependencyChecks({ postgres: pool, redis, kafka: admin }),
     registry,
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,

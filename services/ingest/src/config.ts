@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
+import { CommaList, JsonEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
 
@@ -33,19 +33,7 @@ export const IngestConfig = z.object({
    * Rates to the base currency as JSON, e.g. `{"EUR":"1.08","GBP":"1.27"}` (1 EUR = 1.08 base).
    * Amounts in other currencies go to the dead-letter topic. @defaultValue {} (base currency only)
    */
-  FX_RATES: z
-    .string()
-    .default("{}")
-    .transform((s, ctx) => {
-      try {
-        const parsed: unknown = JSON.parse(s);
-        return parsed;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^[A-Z]{3}$/), z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().positive()]).transform(String))),
+  FX_RATES: JsonEnv.pipe(z.record(z.string().regex(/^[A-Z]{3}$/), z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().positive()]).transform(String))),
 })
   .transform((c) => ({ ...c, rates: { ...c.FX_RATES, [c.BASE_CURRENCY]: "1" } }));
 export type IngestConfig = z.infer<typeof IngestConfig>;

@@ -6,7 +6,7 @@ import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
-import { startProbeIfEnabled } from "@lifecycle/telemetry";
+import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { IngestConfig } from "./config.js";
 import { createIngestService } from "./ingest-service.js";
 
@@ -51,11 +51,7 @@ const probe = await startProbeIfEnabled(
     registry: service.metrics.registry,
     host: config.PROBE_HOST,
     port: config.PROBE_PORT,
-    checks: [
-      { name: "postgres", check: async () => void (await pool.query("SELECT 1")) },
-      { name: "kafka", check: async () => void (await admin.describeCluster()) },
-      { name: "redis", check: async () => void (await redis.ping()) },
-    ],
+    checks: dependencyChecks({ postgres: pool, redis, kafka: admin }),
   },
   logger,
 );

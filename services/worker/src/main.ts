@@ -9,7 +9,7 @@ import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
 import { createRedisConnection } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
-import { startProbeIfEnabled } from "@lifecycle/telemetry";
+import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
 import { createWorkerService } from "./worker-service.js";
 
@@ -54,10 +54,7 @@ const probe = await startProbeIfEnabled(
     registry: service.metrics.registry,
     host: config.PROBE_HOST,
     port: config.PROBE_PORT,
-    checks: [
-      { name: "postgres", check: async () => void (await pool.query("SELECT 1")) },
-      { name: "redis", check: async () => void (await connection.ping()) },
-    ],
+    checks: dependencyChecks({ postgres: pool, redis: connection }),
   },
   logger,
 );

@@ -11,9 +11,10 @@ import { atRiskChange, seedLifecycle } from "./dashboard.test-support.js";
 
 // The ops dashboard in a real headless Chromium against the API on a database filled through the
 // ingest path: every page renders its data with a pasted read key, with no console error, no
-// failed request and no HTTP error; screenshots go to docs/screenshots.
+// failed request and no HTTP error. Screenshots go to .run/screenshots, or to the committed
+// docs/screenshots with SCREENSHOTS=update (so an ordinary test run leaves the tree clean).
 
-const SCREENSHOTS = fileURLToPath(new URL("../../../../docs/screenshots/", import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL(process.env.SCREENSHOTS === "update" ? "../../../../docs/screenshots/" : "../../../../.run/screenshots/", import.meta.url));
 const VIEWPORT = { width: 1280, height: 800 };
 const DAY_MS = 86_400_000;
 /** Customers in the CDNOW 1/10 sample. */

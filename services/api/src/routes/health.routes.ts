@@ -1,10 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { runChecks } from "@lifecycle/telemetry";
 import type { ApiDeps } from "../deps.js";
-
-const CHECK_TIMEOUT_MS = 2_000;
-const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
 
 /** Liveness, readiness (Kafka, Postgres, Redis) and Prometheus metrics. */
 export const healthRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -12,18 +9,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
 
   const Ready = z.object({ status: z.enum(["ready", "not ready"]), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })) });
   app.get("/readyz", { schema: { tags: ["health"], summary: "Kafka, Postgres and Redis answer", response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
-    const checks: Record<string, { ok: boolean; error?: string }> = {};
-    await Promise.all(
-      deps.readiness.map(async (c) => {
-        try {
-          await withTimeout(c.check(), CHECK_TIMEOUT_MS);
-          checks[c.name] = { ok: true };
-        } catch (err) {
-          checks[c.name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
-        }
-      }),
-    );
-    const ready = Object.values(checks).every((r) => r.ok);
+    const { ready, checks } = await runChecks(deps.readiness);
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks });
   });
 

@@ -1,6 +1,6 @@
 // At-risk customers, largest value at stake first, with the reason; pages through the cursor.
 /* global document */
-import { api, customerLink, fill, fmtDate, fmtInt, fmtMoney, fmtNum, h, report, start } from "./dashboard.js";
+import { api, customerLink, fill, fmtDate, fmtInt, fmtMoney, fmtNum, h, wireMore, start } from "./dashboard.js";
 
 const PAGE_SIZE = 50;
 
@@ -47,14 +47,7 @@ start(async () => {
     shown += page.items.length;
     stake += page.items.reduce((sum, c) => sum + Number(c.valueAtStake), 0);
     summary.textContent = shown ? `${fmtInt(shown)} customers shown, ${fmtMoney(stake.toFixed(2))} at stake` : "No customer is at risk.";
-    more.hidden = !page.nextCursor;
-    more.onclick = () => {
-      more.disabled = true;
-      load(page.nextCursor).then(
-        () => (more.disabled = false),
-        (err) => report(err),
-      );
-    };
+    wireMore(more, page.nextCursor, load);
   };
   await load(undefined);
   fill(

@@ -1,7 +1,7 @@
 // One customer: stage, value, surveys and health (GET /v1/customers/:id) and its timeline of
 // stage changes and events, newest first (GET /v1/customers/:id/timeline, paged by `before`).
 /* global document, window */
-import { ApiError, api, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, report, stageBadge, start } from "./dashboard.js";
+import { ApiError, api, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, wireMore, stageBadge, start } from "./dashboard.js";
 
 const PAGE_SIZE = 50;
 const PREFIX = "/dashboard/customers/";
@@ -59,14 +59,7 @@ start(async () => {
   const load = async (before) => {
     const page = await api(`${path}/timeline`, { limit: PAGE_SIZE, before });
     list.append(...page.items.map(item));
-    more.hidden = !page.nextCursor;
-    more.onclick = () => {
-      more.disabled = true;
-      load(page.nextCursor).then(
-        () => (more.disabled = false),
-        (err) => report(err),
-      );
-    };
+    wireMore(more, page.nextCursor, load);
   };
   await load(undefined);
   fill("timeline", list.children.length ? list : h("p", { class: "muted" }, "Nothing recorded yet."), h("p", {}, more));

@@ -1,6 +1,6 @@
 // Customers: open one by id, or browse them by stage (GET /v1/customers, cursor paging).
 /* global document, window, URLSearchParams */
-import { STAGES, api, customerLink, fill, fmtDate, fmtInt, fmtMoney, h, report, stageBadge, start } from "./dashboard.js";
+import { STAGES, api, customerLink, fill, fmtDate, fmtInt, fmtMoney, h, wireMore, stageBadge, start } from "./dashboard.js";
 
 const PAGE_SIZE = 50;
 const HEAD = ["customer", "stage", "since", "purchases", "historical CLV", "predicted CLV", "health", "last purchase"];
@@ -47,14 +47,7 @@ start(async () => {
     tbody.append(...page.items.map(row));
     shown += page.items.length;
     summary.textContent = shown ? `${fmtInt(shown)} customers${stage ? ` in stage ${stage}` : ""}, in sync order (least recently updated first)` : "No customers.";
-    more.hidden = !page.nextCursor;
-    more.onclick = () => {
-      more.disabled = true;
-      load(page.nextCursor).then(
-        () => (more.disabled = false),
-        (err) => report(err),
-      );
-    };
+    wireMore(more, page.nextCursor, load);
   };
   await load(undefined);
   fill("customers", summary, h("table", { id: "customers-table" }, h("thead", {}, h("tr", {}, HEAD.map((t) => h("th", { class: NUMERIC.has(t) ? "num" : undefined }, t)))), tbody), h("p", {}, more));

@@ -101,6 +101,18 @@ function showKeyStatus() {
 }
 
 /** Shows an error in the page's error box; a refused key sends the user back to the key panel. */
+/** Shows a "more" button while there is a next page; a click loads it (disabled meanwhile). */
+export function wireMore(button, nextCursor, load) {
+  button.hidden = !nextCursor;
+  button.onclick = () => {
+    button.disabled = true;
+    load(nextCursor).then(
+      () => (button.disabled = false),
+      (err) => report(err),
+    );
+  };
+}
+
 export function report(err) {
   if (err?.name === "AbortError") return;
   if (err?.shown) return fill("page-error", "Some parts of this page could not be loaded: see the messages below.");
