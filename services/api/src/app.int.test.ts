@@ -1,4 +1,5 @@
 import { afterAll } from "vitest";
+import { createApiKeyRepo } from "@lifecycle/db";
 import { describe, expect, test } from "@lifecycle/testkit";
 import { createApiHarness, type ApiHarness } from "./test-support/api-harness.js";
 
@@ -45,6 +46,24 @@ describe("the API's frame: health, docs, keys and scopes, problems, limits", () 
     expect(r.json()).toMatchObject({ status: 404, detail: "no route GET /nowhere" });
     expect(r.headers["x-content-type-options"]).toBe("nosniff");
     expect(r.headers["content-security-policy"]).toBeDefined();
+  });
+
+  test("the queue board (Bull Board) is for admin keys, by HTTP Basic with the key as the password", async ({ database }) => {
+    // Keys of its own: the rate-limit test below counts the harness keys' requests.
+    const repo = createApiKeyRepo(database.pool);
+    const admin = (await repo.create({ name: "board admin", scopes: ["admin"] })).key;
+    const reader = (await repo.create({ name: "board reader", scopes: ["read"] })).key;
+    const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`ops:${key}`).toString("base64")}` });
+    const none = await h.app.inject({ url: "/admin/queues" });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    expect((await h.app.inject({ url: "/admin/queues", headers: basic(reader) })).statusCode).toBe(403);
+    const page = await h.app.inject({ url: "/admin/queues", headers: basic(admin) });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toContain("text/html");
+    const api = await h.app.inject({ url: "/admin/queues/api/queues", headers: basic(admin) });
+    expect(api.statusCode).toBe(200);
+    expect(api.json()).toMatchObject({ queues: [] });
   });
 
   test("requests per key are rate limited with a 429 problem", async () => {

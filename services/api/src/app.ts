@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { installProblemHandlers, problem } from "./http/problem.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
+import { QUEUE_BOARD_PATH, queueBoardRoutes } from "./routes/queue-board.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
 
 /** The OpenAPI document's description of the API (served at /docs, committed under docs/). */
@@ -60,7 +61,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
       info: OPENAPI_INFO,
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An API key from `npm run keys -- create`" } } },
     },
-    transform: jsonSchemaTransform,
+    // The queue board's routes are a UI of their own, not part of the API's contract.
+    transform: (input) => (input.url.startsWith(QUEUE_BOARD_PATH) ? { schema: { ...input.schema, hide: true }, url: input.url } : jsonSchemaTransform(input)),
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   installAuthentication(app, deps.keys);
@@ -69,5 +71,7 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   await app.register(customersRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(dashboardRoutes, { deps });
+  // Its own plugin context: the admin check applies to the board's routes only.
+  await app.register(queueBoardRoutes, { deps });
   return app;
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiKeyRepo, ApiScope } from "@lifecycle/db";
 import { problem } from "../http/problem.js";
 
@@ -12,35 +12,50 @@ declare module "fastify" {
   }
 }
 
-/** The key a request presents: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, `X-Api-Key: <key>`, or HTTP Basic
+ * with the key as the password (for browser pages that cannot add headers, like the queue board).
+ */
 export function presentedKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
   if (auth?.toLowerCase().startsWith("bearer ")) return auth.slice(7).trim();
+  if (auth?.toLowerCase().startsWith("basic ")) {
+    const decoded = Buffer.from(auth.slice(6).trim(), "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
   const header = request.headers["x-api-key"];
   return typeof header === "string" ? header.trim() : undefined;
 }
 
 /**
- * API-key authentication with scopes: no or unknown key → 401 (with `WWW-Authenticate`), a valid
- * key without the route's scope → 403. `admin` includes every scope.
+ * Checks the request's key for `scope`: no or unknown key → 401 with the given challenge, a valid
+ * key without the scope → 403. `admin` includes every scope. Returns whether to go on.
  */
+export async function authorize(request: FastifyRequest, reply: FastifyReply, keys: ApiKeyRepo, scope: ApiScope, challenge = 'Bearer realm="customer-lifecycle"'): Promise<boolean> {
+  const key = presentedKey(request);
+  const found = key ? await keys.verify(key) : undefined;
+  if (!found) {
+    await reply
+      .status(401)
+      .header("www-authenticate", challenge)
+      .type("application/problem+json")
+      .send({ ...problem(401, key ? "the API key is not valid (unknown or revoked)" : "an API key is required: Authorization: Bearer <key>"), instance: request.url });
+    return false;
+  }
+  if (!found.scopes.includes(scope) && !found.scopes.includes("admin")) {
+    await reply.status(403).type("application/problem+json").send({ ...problem(403, `this API key lacks the '${scope}' scope`), instance: request.url });
+    return false;
+  }
+  request.apiKey = found;
+  void keys.touch(found.id).catch(() => undefined);
+  return true;
+}
+
+/** API-key authentication with scopes for every route that declares `config.scope`. */
 export function installAuthentication(app: FastifyInstance, keys: ApiKeyRepo): void {
   app.addHook("onRequest", async (request, reply) => {
     const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    const key = presentedKey(request);
-    const found = key ? await keys.verify(key) : undefined;
-    if (!found) {
-      return reply
-        .status(401)
-        .header("www-authenticate", 'Bearer realm="customer-lifecycle"')
-        .type("application/problem+json")
-        .send({ ...problem(401, key ? "the API key is not valid (unknown or revoked)" : "an API key is required: Authorization: Bearer <key>"), instance: request.url });
-    }
-    if (!found.scopes.includes(scope) && !found.scopes.includes("admin")) {
-      return reply.status(403).type("application/problem+json").send({ ...problem(403, `this API key lacks the '${scope}' scope`), instance: request.url });
-    }
-    request.apiKey = found;
-    void keys.touch(found.id).catch(() => undefined);
+    if (scope) await authorize(request, reply, keys, scope);
   });
 }
