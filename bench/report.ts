@@ -74,9 +74,11 @@ unlogged or partitioned inbox storage, or a Postgres on its own cores.
 
 ### The engine's cost (known gap)
 
-Since the lifecycle engine (issue 4) joined the ingest transaction, each batch also re-evaluates
-the customers it touched: a second update of each customer row (stage, predictions, health), the
-stage transitions with their outbox messages, and the follow-ups the events trigger. The run of
+Since the lifecycle engine (issue 4) and the follow-ups (issue 5) joined the ingest transaction,
+each batch also re-evaluates the customers it touched: a second update of each customer row
+(stage, predictions, health), the stage transitions with their outbox messages, and an outbox row
+for every follow-up the events trigger (a CSAT survey per purchase, an escalation per ticket …),
+which the relay then adds to BullMQ on the same two cores. The run of
 2026-11-25 15:24 UTC on this machine, before the engine, measured (b) 12,452 events/s and p99
 487 ms at 2,000 events/s; with the engine, the figures above. Profiling 60,000 synthetic events
 in-process put the engine at about 60% of the transaction time, spread over the customer update,
