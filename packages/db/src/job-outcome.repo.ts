@@ -10,6 +10,10 @@ export interface JobOutcome {
   attempts: number;
 }
 
+export interface RecordedJobOutcome extends JobOutcome {
+  finishedAt: Date;
+}
+
 interface JobOutcomeRow {
   job_id: string;
   queue: string;
@@ -18,6 +22,7 @@ interface JobOutcomeRow {
   status: JobOutcome["status"];
   detail: string | null;
   attempts: number;
+  finished_at: Date;
 }
 
 /** Where each follow-up job ended up: sent, skipped (and why) or failed (and with what error). */
@@ -34,9 +39,9 @@ export function createJobOutcomeRepo(db: Queryable) {
       );
     },
 
-    async listForCustomer(customerId: string, tx: Queryable = db): Promise<JobOutcome[]> {
+    async listForCustomer(customerId: string, tx: Queryable = db): Promise<RecordedJobOutcome[]> {
       const result = await tx.query<JobOutcomeRow>(
-        "SELECT job_id, queue, job_name, customer_id, status, detail, attempts FROM job_outcomes WHERE customer_id = $1 ORDER BY finished_at",
+        "SELECT job_id, queue, job_name, customer_id, status, detail, attempts, finished_at FROM job_outcomes WHERE customer_id = $1 ORDER BY finished_at, job_id",
         [customerId],
       );
       return result.rows.map((r) => ({
@@ -47,6 +52,7 @@ export function createJobOutcomeRepo(db: Queryable) {
         status: r.status,
         detail: r.detail,
         attempts: r.attempts,
+        finishedAt: r.finished_at,
       }));
     },
   };

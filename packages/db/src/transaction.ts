@@ -15,7 +15,6 @@ export async function withTransaction<T>(pool: Pool, fn: (tx: pg.PoolClient) => 
  * caller too.
  */
 export async function withClient<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
   let failed = false;
   // A checked-out client whose connection is terminated (a Postgres restart, an admin's
   // pg_terminate_backend) emits 'error'; unheard, that crashes the process. The failure also
@@ -23,7 +22,16 @@ export async function withClient<T>(pool: Pool, fn: (client: pg.PoolClient) => P
   const onError = () => {
     failed = true;
   };
-  client.on("error", onError);
+  // The listener goes on inside pool.connect's callback, in the same tick the pool hands the
+  // client over: awaiting a promise first leaves a gap in which a termination notice arriving in
+  // the same TCP read as the connection's ready message finds no listener at all.
+  const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+    pool.connect((err, c) => {
+      if (err || !c) return reject(err ?? new Error("pool.connect returned no client"));
+      c.on("error", onError);
+      resolve(c);
+    });
+  });
   try {
     return await fn(client);
   } catch (e) {

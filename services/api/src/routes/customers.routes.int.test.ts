@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
 import { z } from "zod";
-import type { Pool } from "@lifecycle/db";
+import { createJobOutcomeRepo, type Pool } from "@lifecycle/db";
 import { createClock } from "@lifecycle/engine";
 import { LifecycleEvent } from "@lifecycle/events";
 import { describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
@@ -205,6 +205,25 @@ describe("customer routes", () => {
         expect(r.json<{ detail: string }>().detail, query).toContain(param);
       }
       expect((await get(path("no-such-customer", "/timeline"))).statusCode).toBe(404);
+    });
+  });
+
+  describe("GET /v1/customers/:id/follow-ups", () => {
+    test("lists the customer's follow-up outcomes, newest first; 404 for an unknown customer; 401 without a key", async ({ database }) => {
+      await apply(ev("fu-1", "purchase.completed", "2025-05-01T10:00:00Z", { orderId: "o", amount: "5", currency: "USD" }));
+      const outcomes = createJobOutcomeRepo(database.pool);
+      await outcomes.record({ jobId: "fu|thank-you|fu-1|first-purchase", queue: "follow-ups-log", jobName: "follow-up", customerId: "fu-1", status: "sent", detail: "logged thank-you for fu-1", attempts: 1 });
+      await new Promise((r) => setTimeout(r, 5));
+      await outcomes.record({ jobId: "fu|win-back-at-risk|fu-1|at-risk-x", queue: "follow-ups-email", jobName: "follow-up", customerId: "fu-1", status: "skipped", detail: "no longer at-risk (now repeat)", attempts: 1 });
+      const r = await get(path("fu-1", "/follow-ups"));
+      expect(r.statusCode).toBe(200);
+      const { items } = z.object({ items: z.array(z.object({ playbook: z.string(), channel: z.string(), status: z.string(), detail: z.string() })) }).parse(r.json());
+      expect(items.map((o) => [o.playbook, o.channel, o.status, o.detail])).toEqual([
+        ["win-back-at-risk", "email", "skipped", "no longer at-risk (now repeat)"],
+        ["thank-you", "log", "sent", "logged thank-you for fu-1"],
+      ]);
+      expect((await get(path("nobody-here", "/follow-ups"))).statusCode).toBe(404);
+      expect((await h.app.inject({ url: path("fu-1", "/follow-ups") })).statusCode).toBe(401);
     });
   });
 

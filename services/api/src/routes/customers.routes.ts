@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { createJobOutcomeRepo } from "@lifecycle/db";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { erasePersonalData } from "./customers.erasure.js";
@@ -8,6 +10,19 @@ import { timelinePage } from "./customers.timeline.js";
 import { CUSTOMER_EXISTS } from "./customers.sql.js";
 
 const security = [{ apiKey: [] }];
+const FollowUpOutcomes = z.object({
+  items: z.array(
+    z.object({
+      jobId: z.string().describe("The BullMQ job id: fu|<playbook>|<customer>|<trigger>"),
+      playbook: z.string(),
+      channel: z.string(),
+      status: z.enum(["sent", "skipped", "failed"]),
+      detail: z.string().nullable().describe("What was sent, why it was skipped, or the last error"),
+      attempts: z.number().int(),
+      finishedAt: z.iso.datetime(),
+    }),
+  ),
+});
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 const notFound = (id: string) => new HttpProblem(404, `no customer with id ${JSON.stringify(id)}`);
 
@@ -37,6 +52,32 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       const customer = await findCustomer(deps.pool, request.params.id);
       if (!customer) throw notFound(request.params.id);
       return customer;
+    },
+  );
+
+  app.get(
+    "/v1/customers/:id/follow-ups",
+    {
+      config: { scope: "read" },
+      schema: {
+        tags: ["customers"],
+        summary: "The customer's follow-ups and how each ended: sent, skipped (and why) or failed (and with what)",
+        description: "Outcomes of finished follow-up jobs, newest first (at most 200). Jobs still waiting are in the queues (/admin/queues).",
+        security,
+        params: CustomerParams,
+        response: { 200: FollowUpOutcomes, ...problems, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if ((await deps.pool.query(CUSTOMER_EXISTS, [id])).rowCount === 0) throw notFound(id);
+      const outcomes = await createJobOutcomeRepo(deps.pool).listForCustomer(id);
+      return {
+        items: outcomes
+          .slice(-200)
+          .reverse()
+          .map((o) => ({ jobId: o.jobId, playbook: decodeURIComponent(o.jobId.split("|")[1] ?? o.jobName), channel: o.queue.replace(/^follow-ups-/, ""), status: o.status, detail: o.detail, attempts: o.attempts, finishedAt: o.finishedAt.toISOString() })),
+      };
     },
   );
 
