@@ -57,6 +57,7 @@ describe("Kafka → ingest → Postgres → outbox → Kafka → API (REST and S
       pool: database.pool,
       keys,
       settings: EngineSettings.parse({}),
+      rates: { USD: "1" },
       publishEvents: createEventPublisher({ producer, topics }),
       stageChanges: feed,
       queues: [],

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList } from "./env-helpers.js";
+import { CommaList, JsonEnv } from "./env-helpers.js";
 
 // Environment fragments. Each service composes the ones it needs into its own schema
 // and calls loadConfig() once, in main.ts.
@@ -45,3 +45,17 @@ export const httpEnv = {
  * they appear as keys, and connection strings are logged without their passwords.
  */
 export const secretKeys = ["DATABASE_URL", "REDIS_URL", "API_KEY_PEPPER", "WEBHOOK_SECRET", "SMTP_PASSWORD"] as const;
+
+/** Money: the base currency every amount is summed in, and rates to it from other currencies. */
+export const currencyEnv = {
+  /** The currency every amount is summed in. @defaultValue USD */
+  BASE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default("USD"),
+  /**
+   * Rates to the base currency as JSON, e.g. `{"EUR":"1.08","GBP":"1.27"}` (1 EUR = 1.08 base).
+   * Amounts in other currencies are rejected (dead-lettered). @defaultValue {} (base currency only)
+   */
+  FX_RATES: JsonEnv.pipe(z.record(z.string().regex(/^[A-Z]{3}$/), z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().positive()]).transform(String))),
+};
+
+/** Rates to the base currency, the base itself at "1". */
+export const ratesOf = (c: { BASE_CURRENCY: string; FX_RATES: Record<string, string> }): Record<string, string> => ({ ...c.FX_RATES, [c.BASE_CURRENCY]: "1" });

@@ -16,3 +16,4 @@ export { parseCdnowLine, cdnowRowToEvent, cdnowRowsToEvents, createCdnowMapper, 
 export { syntheticEvents, seededRandom, type SyntheticOptions } from "./synthetic.js";
 export { LIFECYCLE_STAGES, Stage, StageChanged, StageChangedData } from "./schemas/stage-changed.js";
 export { buildContractDocs } from "./contract-docs.js";
+export { checkCurrency } from "./currency.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
+import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
 import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 
@@ -9,6 +9,7 @@ export const ApiConfig = z.object({
   ...redisEnv,
   ...logEnv,
   ...engineEnv,
+  ...currencyEnv,
   /** @defaultValue 127.0.0.1 */
   API_HOST: z.string().min(1).default("127.0.0.1"),
   /** @defaultValue 8080 */

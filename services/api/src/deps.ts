@@ -20,6 +20,8 @@ export interface ApiDeps {
   pool: Pool;
   keys: ApiKeyRepo;
   settings: EngineSettings;
+  /** Rates to the base currency (the base at "1"): POST /v1/events rejects other currencies, as the consumer does. */
+  rates: Readonly<Record<string, string>>;
   /** Produces validated events to their input topics (POST /v1/events). */
   publishEvents: (events: readonly LifecycleEvent[]) => Promise<void>;
   stageChanges: StageChangeFeed;

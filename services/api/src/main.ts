@@ -2,7 +2,7 @@
 import closeWithGrace from "close-with-grace";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Partitioners } from "kafkajs";
-import { loadConfig, secretKeys } from "@lifecycle/config";
+import { loadConfig, ratesOf, secretKeys } from "@lifecycle/config";
 import { createApiKeyRepo, createPool, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
@@ -38,6 +38,7 @@ const app = await buildApp(
     pool,
     keys: createApiKeyRepo(pool),
     settings: engineSettings(config),
+    rates: ratesOf(config),
     publishEvents: createEventPublisher({ producer, topics }),
     stageChanges,
     queues: Object.values(followUps.queues),

@@ -13,6 +13,7 @@ export async function buildOpenApiDocument(): Promise<string> {
     pool,
     keys: createApiKeyRepo(pool),
     settings: EngineSettings.parse({}),
+    rates: { USD: "1" },
     publishEvents: async () => undefined,
     stageChanges: { subscribe: () => () => undefined },
     queues: [],

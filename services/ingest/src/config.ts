@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList, JsonEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
+import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, probeEnv, ratesOf, redisEnv } from "@lifecycle/config";
 import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
 
@@ -27,13 +27,7 @@ export const IngestConfig = z.object({
   STAGE_CHANGED_TOPIC: z.string().min(1).default(TOPICS.stageChanged),
   /** Partitions for topics this service creates when they are missing. @defaultValue 3 */
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
-  /** The currency every amount is summed in. @defaultValue USD */
-  BASE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default("USD"),
-  /**
-   * Rates to the base currency as JSON, e.g. `{"EUR":"1.08","GBP":"1.27"}` (1 EUR = 1.08 base).
-   * Amounts in other currencies go to the dead-letter topic. @defaultValue {} (base currency only)
-   */
-  FX_RATES: JsonEnv.pipe(z.record(z.string().regex(/^[A-Z]{3}$/), z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().positive()]).transform(String))),
+  ...currencyEnv,
 })
-  .transform((c) => ({ ...c, rates: { ...c.FX_RATES, [c.BASE_CURRENCY]: "1" } }));
+  .transform((c) => ({ ...c, rates: ratesOf(c) }));
 export type IngestConfig = z.infer<typeof IngestConfig>;

@@ -1,6 +1,6 @@
 import { Partitioners, type Kafka, type Producer } from "kafkajs";
 import type { Pool } from "@lifecycle/db";
-import { decodeLifecycleEvent, err, TOPICS, type KafkaHeaders, type StageChanged } from "@lifecycle/events";
+import { checkCurrency, decodeLifecycleEvent, err, TOPICS, type KafkaHeaders, type StageChanged } from "@lifecycle/events";
 import { createClock, type ClockMode } from "@lifecycle/engine";
 import type { EngineSettings } from "@lifecycle/domain";
 import { ensureTopics } from "@lifecycle/kafka";
@@ -8,7 +8,7 @@ import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
 import { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyOutcome } from "./handlers/apply-events.js";
-import { checkCurrency } from "./handlers/currency.js";
+
 import { createDeadLetterWriter } from "./handlers/dead-letter.js";
 import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
 import { createOutboxRelay } from "./outbox-relay.js";

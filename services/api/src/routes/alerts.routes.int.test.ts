@@ -317,11 +317,12 @@ describe("alerts, metrics and events routes", () => {
         42,
         event({ id: "bad-time", time: "2025-05-20 10:00" }),
         { ...event({}), id: undefined },
+        event({ id: "bad-currency", data: { orderId: "o-jpy", amount: "1000", currency: "JPY" } }),
       ];
       const r = await h.app.inject({ method: "POST", url: "/v1/events", headers: h.auth(h.keys.ingest), payload: batch });
       expect(r.statusCode).toBe(202);
       const body = z.object({ accepted: z.number(), rejected: z.number(), results: z.array(z.object({ index: z.number(), id: z.string().nullable(), status: z.string(), reason: z.object({ kind: z.string(), message: z.string(), paths: z.array(z.string()) }).optional() })) }).parse(r.json());
-      expect(body).toMatchObject({ accepted: 2, rejected: 5 });
+      expect(body).toMatchObject({ accepted: 2, rejected: 6 });
       expect(body.results.map((x) => [x.index, x.id, x.status, x.reason?.kind])).toEqual([
         [0, purchase.id, "accepted", undefined],
         [1, "bad-score", "rejected", "out-of-range"],
@@ -330,6 +331,7 @@ describe("alerts, metrics and events routes", () => {
         [4, null, "rejected", "invalid-envelope"],
         [5, "bad-time", "rejected", "invalid-time"],
         [6, null, "rejected", "invalid-envelope"],
+        [7, "bad-currency", "rejected", "unsupported-currency"], // no rate from JPY: the consumer would dead-letter it
       ]);
       expect(body.results[1]?.reason?.paths).toEqual(["data.score"]);
 
@@ -400,6 +402,7 @@ function streamOnlyDeps(pool: Pool, stageChanges: StageChangeFeed): ApiDeps {
     pool,
     keys: createApiKeyRepo(pool),
     settings: EngineSettings.parse({}),
+    rates: { USD: "1" },
     publishEvents: async () => undefined,
     stageChanges,
     queues: [],

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { decodeLifecycleEvent, type LifecycleEvent, type Rejection } from "@lifecycle/events";
+import { checkCurrency, decodeLifecycleEvent, type LifecycleEvent, type Rejection } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { problem } from "../http/problem.js";
 import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
@@ -45,14 +45,17 @@ and not produced. Content types: \`application/json\`, \`application/cloudevents
 \`application/cloudevents-batch+json\` (an array).
 
 Re-sending is safe: the event \`id\` is the idempotency key. A 503 means Kafka did not confirm the batch: no event is \
-claimed accepted, though some may have been written; send the whole batch again. Currencies are checked against the \
-configured rates by the consumer, which dead-letters an amount in a currency without a rate.`;
+claimed accepted, though some may have been written; send the whole batch again. An amount in a currency without a \
+configured rate is rejected here (\`unsupported-currency\`), as the consumer would dead-letter it.`;
 
 const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).data?.id ?? null;
 
-/** The consumer's own decoder, fed the event as the bytes a producer would have sent. */
-function validate(item: unknown): { ok: true; value: LifecycleEvent } | { ok: false; error: Rejection } {
-  return decodeLifecycleEvent(Buffer.from(JSON.stringify(item) ?? "", "utf8"));
+/** The consumer's own checks: its decoder, fed the bytes a producer would have sent, then the currency. */
+function validate(item: unknown, rates: Readonly<Record<string, string>>): { ok: true; value: LifecycleEvent } | { ok: false; error: Rejection } {
+  const decoded = decodeLifecycleEvent(Buffer.from(JSON.stringify(item) ?? "", "utf8"));
+  if (!decoded.ok) return decoded;
+  const rejection = checkCurrency(decoded.value, rates);
+  return rejection ? { ok: false, error: rejection } : decoded;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -90,7 +93,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       const items = Array.isArray(request.body) ? request.body : [request.body];
       const valid: LifecycleEvent[] = [];
       const results: EventResult[] = items.map((item, index) => {
-        const checked = validate(item);
+        const checked = validate(item, deps.rates);
         if (!checked.ok) return { index, id: idOf(item), status: "rejected", reason: checked.error };
         valid.push(checked.value);
         return { index, id: checked.value.id, status: "accepted" };

@@ -46,6 +46,7 @@ export async function createApiHarness({ infra, pool, overrides = {} }: { infra:
     pool,
     keys: keyRepo,
     settings: EngineSettings.parse({}),
+    rates: { USD: "1" },
     publishEvents: createEventPublisher({ producer, topics }),
     stageChanges: feed,
     queues: [],

@@ -1,4 +1,5 @@
-import type { LifecycleEvent, Rejection } from "@lifecycle/events";
+import type { Rejection } from "./decode.js";
+import type { LifecycleEvent } from "./schemas/events.js";
 
 /**
  * Amounts are kept in one base currency so they can be summed honestly. An amount in a currency

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LifecycleEvent } from "@lifecycle/events";
+import type { LifecycleEvent } from "./schemas/events.js";
 import { checkCurrency } from "./currency.js";
 
 const purchase = (currency: string): LifecycleEvent => ({
