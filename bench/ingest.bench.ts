@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Partitioners, type Kafka } from "kafkajs";
 import { createDatabase, createPool, dropDatabase, migrate, type Pool } from "@lifecycle/db";
-import { syntheticEvents, topicForType, type InputTopics } from "@lifecycle/events";
-import { createKafka, ensureTopics } from "@lifecycle/kafka";
+import { syntheticEvents, type InputTopics } from "@lifecycle/events";
+import { createEventPublisher, createKafka, ensureTopics } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, waitFor } from "@lifecycle/testkit/tools";
@@ -65,22 +65,16 @@ async function createTopics(kafka: Kafka, topics: InputTopics) {
 async function produceAll(kafka: Kafka, topics: InputTopics, events: Iterable<{ type: string; subject: string }>) {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
-  let pending: { topic: string; key: string; value: string }[] = [];
-  const flush = async () => {
-    const byTopic = new Map<string, { key: string; value: string }[]>();
-    for (const m of pending) {
-      const list = byTopic.get(m.topic) ?? [];
-      if (!byTopic.has(m.topic)) byTopic.set(m.topic, list);
-      list.push({ key: m.key, value: m.value });
-    }
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-    pending = [];
-  };
+  const publish = createEventPublisher({ producer, topics });
+  let pending: { type: string; subject: string }[] = [];
   for (const e of events) {
-    pending.push({ topic: topicForType(e.type, topics), key: e.subject, value: JSON.stringify(e) });
-    if (pending.length === 5_000) await flush();
+    pending.push(e);
+    if (pending.length === 5_000) {
+      await publish(pending);
+      pending = [];
+    }
   }
-  if (pending.length) await flush();
+  if (pending.length) await publish(pending);
   await producer.disconnect();
 }
 

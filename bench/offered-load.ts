@@ -1,5 +1,6 @@
 import { Partitioners, type Kafka } from "kafkajs";
-import { topicForType, type InputTopics, type LifecycleEvent } from "@lifecycle/events";
+import type { InputTopics, LifecycleEvent } from "@lifecycle/events";
+import { createEventPublisher } from "@lifecycle/kafka";
 
 /**
  * Produces `events` at a fixed offered rate, in 20 ms ticks, so latency is measured under a known
@@ -13,15 +14,9 @@ export async function produceAtRate(kafka: Kafka, topics: InputTopics, events: I
   const t0 = Date.now();
   let sent = 0;
   let batch: LifecycleEvent[] = [];
+  const publish = createEventPublisher({ producer, topics });
   const flush = async () => {
-    const byTopic = new Map<string, { key: string; value: string }[]>();
-    for (const e of batch) {
-      const t = topicForType(e.type, topics);
-      const list = byTopic.get(t) ?? [];
-      if (!byTopic.has(t)) byTopic.set(t, list);
-      list.push({ key: e.subject, value: JSON.stringify(e) });
-    }
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await publish(batch);
     sent += batch.length;
     batch = [];
     const due = t0 + (sent / perSecond) * 1000;

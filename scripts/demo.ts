@@ -13,8 +13,8 @@ import { kafkaEnv, loadConfig, pgEnv, redisEnv } from "@lifecycle/config";
 import { createApiKeyRepo, createPool, ensureDatabase, migrate, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock } from "@lifecycle/engine";
-import { INPUT_TOPICS, parseCdnowLine, QUEUES, TOPICS, topicForType, type CdnowRow } from "@lifecycle/events";
-import { createKafka } from "@lifecycle/kafka";
+import { CHANNELS, followUpQueue, INPUT_TOPICS, parseCdnowLine, QUEUES, TOPICS, type CdnowRow } from "@lifecycle/events";
+import { createEventPublisher, createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
 import { createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, startService, waitFor, type ServiceProcess } from "@lifecycle/testkit/tools";
@@ -116,16 +116,8 @@ async function produce(kafka: Kafka, events: readonly { type: string; subject: s
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    for (let i = 0; i < events.length; i += 2_000) {
-      const byTopic = new Map<string, { key: string; value: string }[]>();
-      for (const e of events.slice(i, i + 2_000)) {
-        const topic = topicForType(e.type);
-        const list = byTopic.get(topic) ?? [];
-        if (!byTopic.has(topic)) byTopic.set(topic, list);
-        list.push({ key: e.subject, value: JSON.stringify(e) });
-      }
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-    }
+    const publish = createEventPublisher({ producer });
+    for (let i = 0; i < events.length; i += 2_000) await publish(events.slice(i, i + 2_000));
   } finally {
     await producer.disconnect();
   }
@@ -141,7 +133,7 @@ async function produceRaw(kafka: Kafka, topic: string, value: string) {
 async function clearQueues(): Promise<void> {
   const connection = createRedisConnection(config.REDIS_URL, "demo");
   try {
-    const names = [QUEUES.maintenance, ...["log", "webhook", "email"].map((c) => `${QUEUES.followUps}-${c}`)];
+    const names = [QUEUES.maintenance, ...CHANNELS.map(followUpQueue)];
     for (const name of names) await new Queue(name, { connection, prefix: config.QUEUE_PREFIX }).obliterate({ force: true });
   } finally {
     connection.disconnect();

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { EngineSettings } from "@lifecycle/domain";
-import { followUpQueue, LifecycleEvent } from "@lifecycle/events";
+import { followUpJobParts, followUpQueue, LifecycleEvent } from "@lifecycle/events";
 import { createRedisConnection } from "@lifecycle/queue";
 import { createTestDatabase, createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { createFollowUpPipeline } from "./support/follow-up-pipeline.js";
@@ -78,7 +78,7 @@ async function outcomes(pool: import("@lifecycle/db").Pool, run: string) {
     [`${run}-%`],
   );
   return r.rows.map((o) => {
-    const [, playbook, , trigger] = o.job_id.split("|").map(decodeURIComponent);
+    const { playbook, trigger } = followUpJobParts(o.job_id) ?? { playbook: "?", trigger: "?" };
     const customer = o.customer_id.slice(run.length + 1);
     const key = playbook === "csat-survey" ? `${customer} ${playbook} ${trigger}` : `${customer} ${playbook}`;
     return { key, status: o.status, detail: o.detail, jobId: o.job_id };

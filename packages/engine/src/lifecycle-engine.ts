@@ -18,7 +18,6 @@ export interface NewEvents {
 /** What the ingest transaction calls after applying a batch's events to the facts. */
 export function createLifecycleEngine({ outbox, clock, models, settings }: { outbox: OutboxRepo; clock: Clock; models: ModelCache; settings: EngineSettings }) {
   return {
-    settings,
     /**
      * In the batch's transaction: moves the clock, re-evaluates the touched customers (stage,
      * CLV, health; transitions and their follow-ups) and queues the follow-ups the events

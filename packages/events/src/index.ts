@@ -10,7 +10,7 @@ export {
 } from "./decode.js";
 export * from "./schemas/events.js";
 export { SURVEY_SCALES } from "./schemas/survey.js";
-export { QUEUES, JOB_CATALOG, FollowUpJob, followUpJobId, followUpQueue, PLAYBOOKS, PlaybookName, CHANNELS, ChannelName, type JobName } from "./jobs.js";
+export { QUEUES, JOB_CATALOG, FollowUpJob, followUpJobId, followUpJobParts, followUpQueue, channelOfQueue, PLAYBOOKS, PlaybookName, CHANNELS, ChannelName, type JobName } from "./jobs.js";
 export { ok, err, type Result } from "./result.js";
 export { parseCdnowLine, cdnowRowToEvent, cdnowRowsToEvents, createCdnowMapper, type CdnowRow } from "./cdnow.js";
 export { syntheticEvents, seededRandom, type SyntheticOptions } from "./synthetic.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { followUpJobId } from "./jobs.js";
+import { channelOfQueue, followUpJobId, followUpJobParts, followUpQueue, type PlaybookName } from "./jobs.js";
 
 describe("followUpJobId", () => {
   it("is stable for the same (customer, playbook, trigger)", () => {
@@ -18,5 +18,12 @@ describe("followUpJobId", () => {
     const a = followUpJobId({ customerId: "a|b", playbook: "cross-sell", trigger: "t" });
     const b = followUpJobId({ customerId: "a", playbook: "cross-sell", trigger: "b|t" });
     expect(a).not.toBe(b);
+  });
+
+  it("reads back into its parts, whatever characters they hold; other ids are not follow-ups", () => {
+    const parts: { customerId: string; playbook: PlaybookName; trigger: string } = { customerId: "crm:42|x", playbook: "win-back-at-risk", trigger: "at-risk-2024-01-01T00:00:00.000Z" };
+    expect(followUpJobParts(followUpJobId(parts))).toEqual(parts);
+    expect(followUpJobParts("clv-refit-initial")).toBeUndefined();
+    expect(channelOfQueue(followUpQueue("webhook"))).toBe("webhook");
   });
 });

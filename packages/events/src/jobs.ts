@@ -76,3 +76,14 @@ export type JobName = keyof typeof JOB_CATALOG;
 export function followUpJobId({ customerId, playbook, trigger }: Pick<FollowUpJob, "customerId" | "playbook" | "trigger">): string {
   return ["fu", playbook, customerId, trigger].map(encodeURIComponent).join("|");
 }
+
+/** The parts of a follow-up job id: the inverse of `followUpJobId`; undefined for any other id. */
+export function followUpJobParts(id: string): { playbook: string; customerId: string; trigger: string } | undefined {
+  const parts = id.split("|");
+  if (parts.length !== 4 || parts[0] !== "fu") return undefined;
+  const [playbook, customerId, trigger] = parts.slice(1).map(decodeURIComponent);
+  return playbook && customerId && trigger ? { playbook, customerId, trigger } : undefined;
+}
+
+/** The channel a follow-up queue serves (the inverse of `followUpQueue`). */
+export const channelOfQueue = (queue: string): string => queue.replace(new RegExp(`^${QUEUES.followUps}-`), "");

@@ -1,3 +1,4 @@
 export { createKafka, type CreateKafkaOptions } from "./create-kafka.js";
 export { ensureTopics, type TopicSpec } from "./ensure-topics.js";
 export { waitForKafka } from "./wait-for-kafka.js";
+export { createEventPublisher, type EventPublisher } from "./event-publisher.js";

@@ -5,13 +5,12 @@ import { Partitioners } from "kafkajs";
 import { loadConfig, ratesOf, secretKeys } from "@lifecycle/config";
 import { createApiKeyRepo, createPool, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
-import { createKafka } from "@lifecycle/kafka";
+import { createEventPublisher, createKafka } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { dependencyChecks } from "@lifecycle/telemetry";
 import { buildApp } from "./app.js";
 import { ApiConfig } from "./config.js";
-import { createEventPublisher } from "./event-publisher.js";
 import { startStageChangeFeed } from "./stage-change-feed.js";
 
 const config = loadConfig(ApiConfig);

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { CHANNELS, FollowUpJob, followUpQueue, JOB_CATALOG, type ChannelName, type JobName } from "@lifecycle/events";
+import { CHANNELS, channelOfQueue, FollowUpJob, followUpJobParts, followUpQueue, JOB_CATALOG, type ChannelName, type JobName } from "@lifecycle/events";
 import { createJobOutcomeRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock, type Clock } from "@lifecycle/engine";
@@ -47,8 +47,7 @@ export function createWorkerService({ pool, connection, prefix, concurrency, log
     ...repo,
     async record(o, tx) {
       await repo.record(o, tx);
-      // The job id is `fu|<playbook>|<customer>|<trigger>`, the queue `follow-ups-<channel>`.
-      metrics.outcomes.inc({ playbook: decodeURIComponent(o.jobId.split("|")[1] ?? "unknown"), channel: o.queue.replace(/^follow-ups-/, ""), status: o.status });
+      metrics.outcomes.inc({ playbook: followUpJobParts(o.jobId)?.playbook ?? "unknown", channel: channelOfQueue(o.queue), status: o.status });
     },
   };
   const handlers: JobHandlers = {

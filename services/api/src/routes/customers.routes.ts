@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { createJobOutcomeRepo } from "@lifecycle/db";
+import { channelOfQueue, followUpJobParts } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { erasePersonalData } from "./customers.erasure.js";
@@ -76,7 +77,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         items: outcomes
           .slice(-200)
           .reverse()
-          .map((o) => ({ jobId: o.jobId, playbook: decodeURIComponent(o.jobId.split("|")[1] ?? o.jobName), channel: o.queue.replace(/^follow-ups-/, ""), status: o.status, detail: o.detail, attempts: o.attempts, finishedAt: o.finishedAt.toISOString() })),
+          .map((o) => ({ jobId: o.jobId, playbook: followUpJobParts(o.jobId)?.playbook ?? o.jobName, channel: channelOfQueue(o.queue), status: o.status, detail: o.detail, attempts: o.attempts, finishedAt: o.finishedAt.toISOString() })),
       };
     },
   );

@@ -3,11 +3,11 @@ import { Registry } from "prom-client";
 import { createApiKeyRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import type { StageChanged } from "@lifecycle/events";
-import { createKafka, ensureTopics } from "@lifecycle/kafka";
+import { createEventPublisher, createKafka, ensureTopics } from "@lifecycle/kafka";
 import { createTestLogger, uniqueName, type TestInfra } from "@lifecycle/testkit";
+import { dependencyChecks } from "@lifecycle/telemetry";
 import { buildApp } from "../app.js";
 import type { ApiDeps, StageChangeFeed } from "../deps.js";
-import { createEventPublisher } from "../event-publisher.js";
 
 /** A feed the test pushes stage changes into (the Kafka-fed one is tested end to end). */
 export function createLocalFeed(): StageChangeFeed & { emit(e: StageChanged): void } {
@@ -50,7 +50,7 @@ export async function createApiHarness({ infra, pool, overrides = {} }: { infra:
     publishEvents: createEventPublisher({ producer, topics }),
     stageChanges: feed,
     queues: [],
-    readiness: [{ name: "postgres", check: async () => void (await pool.query("SELECT 1")) }],
+    readiness: dependencyChecks({ postgres: pool }),
     registry: new Registry(),
     rateLimitPerMinute: 1_000,
     bodyLimitBytes: 1_048_576,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { test, expect, describe, uniqueName } from "@lifecycle/testkit";
 import { PermanentDeliveryError, type Delivery } from "./channel.js";
 import { createEmailChannel, messageIdFor, type EmailChannel } from "./email.channel.js";
+import { sendError } from "./channel.test-support.js";
 
 interface ReceivedMail {
   user: string | undefined;
@@ -84,15 +85,6 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
     data: {},
     ...overrides,
   };
-}
-
-async function sendError(send: Promise<unknown>): Promise<unknown> {
-  try {
-    await send;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected send to fail");
 }
 
 describe("e-mail channel", () => {

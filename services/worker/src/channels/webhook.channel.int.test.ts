@@ -6,6 +6,7 @@ import { test, expect, describe, uniqueName } from "@lifecycle/testkit";
 import { createRedisConnection } from "@lifecycle/queue";
 import { PermanentDeliveryError, type Delivery } from "./channel.js";
 import { createWebhookChannel, verifyWebhookSignature, type WebhookPayload } from "./webhook.channel.js";
+import { sendError } from "./channel.test-support.js";
 
 const secret = "test-secret-0123456789";
 
@@ -64,15 +65,6 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
     data: { stage: "active", clv: { historical: 120.5 } },
     ...overrides,
   };
-}
-
-async function sendError(send: Promise<unknown>): Promise<unknown> {
-  try {
-    await send;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected send to fail");
 }
 
 describe("webhook channel", () => {
