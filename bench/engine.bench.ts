@@ -12,7 +12,7 @@ import { EngineSettings } from "@lifecycle/domain";
 import { createClock, createModelCache, createModelsRepo, refitModels } from "@lifecycle/engine";
 import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine } from "@lifecycle/events";
 import { execFileSync } from "node:child_process";
-import { applyEvents, createApplyDeps } from "../services/ingest/src/handlers/apply-events.js";
+import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { describeMachine } from "./machine.js";
 import { writeReport } from "./report.js";
 

@@ -15,7 +15,7 @@ import { createLogger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, waitFor } from "@lifecycle/testkit/tools";
 import { replayFile } from "../scripts/lib/replay.js";
-import { createIngestService } from "../services/ingest/src/ingest-service.js";
+import { createIngestService } from "@lifecycle/ingest";
 import { describeMachine } from "./machine.js";
 import { produceAtRate } from "./offered-load.js";
 import { writeReport, type IngestReport } from "./report.js";

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildContractDocs } from "@lifecycle/events";
-import { buildOpenApiDocument } from "../services/api/src/openapi-document.js";
+import { buildOpenApiDocument } from "@lifecycle/api/openapi";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const docs = { ...buildContractDocs(), "docs/openapi.json": await buildOpenApiDocument() };

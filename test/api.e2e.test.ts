@@ -8,10 +8,10 @@ import { EngineSettings } from "@lifecycle/domain";
 import { createEventPublisher, createKafka } from "@lifecycle/kafka";
 import { createFollowUpQueues, createRedisConnection, type FollowUpQueues } from "@lifecycle/queue";
 import { createTestLogger, describe, expect, produceEvents, test, uniqueName, waitFor } from "@lifecycle/testkit";
-import { buildApp } from "../services/api/src/app.js";
-import { openEventStream } from "../services/api/src/routes/alerts-sse.test-support.js";
-import { startStageChangeFeed } from "../services/api/src/stage-change-feed.js";
-import { createIngestService, type IngestService } from "../services/ingest/src/ingest-service.js";
+import { buildApp } from "@lifecycle/api";
+import { openEventStream } from "@lifecycle/api/test-support/alerts-sse";
+import { startStageChangeFeed } from "@lifecycle/api/stage-change-feed";
+import { createIngestService, type IngestService } from "@lifecycle/ingest";
 
 // The API on the live pipeline: events produced to Kafka (and one posted to POST /v1/events)
 // are consumed by the real ingest service, recorded in Postgres, and published through the

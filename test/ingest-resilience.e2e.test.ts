@@ -18,7 +18,7 @@ import {
   waitFor,
   type TestInfra,
 } from "@lifecycle/testkit";
-import { applyEvents, createApplyDeps } from "../services/ingest/src/handlers/apply-events.js";
+import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 
 // The ingest service as a real process: killed with SIGKILL mid-stream, or cut off from Postgres,
 // it must end with exactly the state of an uninterrupted run over the same events.

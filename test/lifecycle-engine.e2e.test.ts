@@ -8,8 +8,8 @@ import { createOutboxRepo } from "@lifecycle/db";
 import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine, StageChanged } from "@lifecycle/events";
 import { createTestDatabase, createTestLogger, describe, expect, test, uniqueName, waitFor, type TestDatabase } from "@lifecycle/testkit";
 import { createRedisConnection } from "@lifecycle/queue";
-import { applyEvents, createApplyDeps } from "../services/ingest/src/handlers/apply-events.js";
-import { createMaintenanceService } from "../services/worker/src/maintenance/maintenance-service.js";
+import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
+import { createMaintenanceService } from "@lifecycle/worker/maintenance";
 
 // The lifecycle engine on real Postgres: time-driven transitions by the sweep, one sweep at a
 // time, the CLV refit reproducing the published CDNOW parameters through our own SQL summary,

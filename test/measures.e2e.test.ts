@@ -3,7 +3,7 @@ import { EngineSettings } from "@lifecycle/domain";
 import { createClock, createModelCache, createModelsRepo, sweepDueCustomers } from "@lifecycle/engine";
 import { LifecycleEvent } from "@lifecycle/events";
 import { describe, expect, test } from "@lifecycle/testkit";
-import { applyEvents, createApplyDeps } from "../services/ingest/src/handlers/apply-events.js";
+import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { computeMeasures, MeasuresQuery, MeasuresQueryError, type Measures } from "@lifecycle/engine";
 
 // The experience measures on real Postgres, from a hand-built history of nine customers applied

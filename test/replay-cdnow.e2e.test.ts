@@ -9,7 +9,7 @@ import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { consumerLag, createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { cdnowTotalsInPostgres } from "../scripts/lib/cdnow-totals.js";
 import { replayFile } from "../scripts/lib/replay.js";
-import { createIngestService, type IngestService } from "../services/ingest/src/ingest-service.js";
+import { createIngestService, type IngestService } from "@lifecycle/ingest";
 
 // The whole CDNOW master file (shared/data/cdnow, see its PROVENANCE.md) through Kafka and the
 // ingest service, twice: Postgres must hold exactly the file's purchases, customers and dollars.

@@ -6,8 +6,8 @@ import { followUpJobId, followUpQueue } from "@lifecycle/events";
 import { createKafka } from "@lifecycle/kafka";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
-import { createIngestService, type IngestService } from "../services/ingest/src/ingest-service.js";
-import { createWorkerService, type WorkerService } from "../services/worker/src/worker-service.js";
+import { createIngestService, type IngestService } from "@lifecycle/ingest";
+import { createWorkerService, type WorkerService } from "@lifecycle/worker";
 
 // The first thin slice, every hop real: an event produced to Kafka is consumed by the ingest
 // service, recorded in Postgres, turned into a BullMQ job, and completed by the worker.

@@ -4,11 +4,10 @@ import { createClock } from "@lifecycle/engine";
 import type { LifecycleEvent } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
-import { applyEvents, createApplyDeps } from "../../services/ingest/src/handlers/apply-events.js";
-import { createOutboxRelay } from "../../services/ingest/src/outbox-relay.js";
+import { applyEvents, createApplyDeps, createOutboxRelay } from "@lifecycle/pipeline";
 import { createOutboxRepo } from "@lifecycle/db";
-import type { Channel, Delivery } from "../../services/worker/src/channels/channel.js";
-import { createWorkerService } from "../../services/worker/src/worker-service.js";
+import type { Channel, Delivery } from "@lifecycle/worker/channels";
+import { createWorkerService } from "@lifecycle/worker";
 
 /**
  * The follow-up path in-process, every part real: events applied in a Postgres transaction, the

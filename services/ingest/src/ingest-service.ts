@@ -7,11 +7,9 @@ import { ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
-import { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyOutcome } from "./handlers/apply-events.js";
+import { applyEvents, createApplyDeps, createDeadLetterWriter, createOutboxRelay, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
 
-import { createDeadLetterWriter } from "./handlers/dead-letter.js";
 import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
-import { createOutboxRelay } from "./outbox-relay.js";
 
 export interface IngestServiceDeps {
   kafka: Kafka;

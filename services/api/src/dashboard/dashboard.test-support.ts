@@ -6,8 +6,7 @@ import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine, type StageChanged } 
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { createTestLogger, waitFor } from "@lifecycle/testkit";
 import { syntheticSupportEvents } from "../../../../scripts/lib/synthetic-support.js";
-import { applyEvents, createApplyDeps } from "../../../ingest/src/handlers/apply-events.js";
-import { createOutboxRelay } from "../../../ingest/src/outbox-relay.js";
+import { applyEvents, createApplyDeps, createOutboxRelay } from "@lifecycle/pipeline";
 
 const SAMPLE = new URL("../../../../../shared/data/cdnow/CDNOW_sample.txt", import.meta.url);
 const WEEK_MS = 7 * 86_400_000;

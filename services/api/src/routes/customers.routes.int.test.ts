@@ -5,7 +5,7 @@ import { createJobOutcomeRepo, type Pool } from "@lifecycle/db";
 import { createClock } from "@lifecycle/engine";
 import { LifecycleEvent } from "@lifecycle/events";
 import { describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
-import { applyEvents, createApplyDeps, type ApplyDeps } from "../../../ingest/src/handlers/apply-events.js";
+import { applyEvents, createApplyDeps, type ApplyDeps } from "@lifecycle/pipeline";
 import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
 
 // The customer routes against the real database: state is made by applying real events through

@@ -1,8 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { KafkaHeaders, LifecycleEvent, Rejection, Result } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
-import type { AcceptedEvent, ApplyOutcome } from "../handlers/apply-events.js";
-import type { DeadLetter, DeadLetterWriter } from "../handlers/dead-letter.js";
+import type { AcceptedEvent, ApplyOutcome, DeadLetter, DeadLetterWriter } from "@lifecycle/pipeline";
 import type { IngestMetrics } from "../ingest-metrics.js";
 
 export interface LifecycleConsumerDeps {

@@ -1,0 +1,3 @@
+export { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyDeps, type ApplyOutcome } from "./apply-events.js";
+export { createDeadLetterWriter, type DeadLetter, type DeadLetterWriter } from "./dead-letter.js";
+export { createOutboxRelay, type OutboxRelay, type OutboxRelayDeps } from "./outbox-relay.js";
