@@ -168,7 +168,7 @@ async function collectSummary(db: Pool, kafka: Kafka, key: string) {
             (SELECT count(*)::int FROM customers) AS customers, (SELECT coalesce(sum(revenue), 0)::numeric(14, 2)::text FROM customers) AS revenue`,
   );
   const stages = await db.query<{ stage: string | null; n: number }>("SELECT stage, count(*)::int AS n FROM customers GROUP BY stage ORDER BY n DESC");
-  const clock = await db.query<{ watermark: string }>("SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS watermark FROM lifecycle_clock");
+  const clock = await db.query<{ watermark: string }>("SELECT to_char(max(watermark) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS watermark FROM lifecycle_watermarks");
   const outcomes = await db.query<{ playbook: string; status: string; n: number }>(
     "SELECT split_part(job_id, '|', 2) AS playbook, status, count(*)::int AS n FROM job_outcomes GROUP BY 1, 2 ORDER BY 1, 2",
   );

@@ -130,7 +130,7 @@ describe("proactive follow-ups", { timeout: 60_000 }, () => {
       await database.pool.query("UPDATE outbox SET published_at = NULL WHERE kind = 'follow-up'");
       await pipeline.apply([]);
       await waitFor("the outbox to be published again", async () => {
-        const r = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL");
+        const r = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND due_at < now() + interval '5 minutes'");
         return r.rows[0]?.n === 0 ? true : undefined;
       });
       await new Promise((r) => setTimeout(r, 1_500));

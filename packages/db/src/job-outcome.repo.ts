@@ -39,6 +39,18 @@ export function createJobOutcomeRepo(db: Queryable) {
       );
     },
 
+    /** Records outcomes decided before any attempt (a follow-up expired before it was queued); an existing outcome wins. */
+    async recordNew(outcomes: readonly JobOutcome[], tx: Queryable = db): Promise<void> {
+      if (outcomes.length === 0) return;
+      await tx.query(
+        `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts)
+         SELECT job_id, queue, job_name, customer_id, status, detail, attempts
+           FROM jsonb_to_recordset($1::jsonb) AS o(job_id text, queue text, job_name text, customer_id text, status text, detail text, attempts int)
+         ON CONFLICT (job_id) DO NOTHING`,
+        [JSON.stringify(outcomes.map((o) => ({ job_id: o.jobId, queue: o.queue, job_name: o.jobName, customer_id: o.customerId, status: o.status, detail: o.detail, attempts: o.attempts })))],
+      );
+    },
+
     async listForCustomer(customerId: string, tx: Queryable = db): Promise<RecordedJobOutcome[]> {
       const result = await tx.query<JobOutcomeRow>(
         "SELECT job_id, queue, job_name, customer_id, status, detail, attempts, finished_at FROM job_outcomes WHERE customer_id = $1 ORDER BY finished_at, job_id",

@@ -13,10 +13,28 @@ export interface CreatePoolOptions {
   connectionString: string;
   max?: number;
   applicationName?: string;
+  /** The server cancels a statement running longer (SQLSTATE 57014, retried). @defaultValue 60000 */
+  statementTimeoutMs?: number;
+  /** The server ends a session idle inside a transaction this long (a hung client's locks). @defaultValue 60000 */
+  idleInTransactionTimeoutMs?: number;
 }
 
-export function createPool({ connectionString, max = 10, applicationName = "customer-lifecycle" }: CreatePoolOptions): Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+/**
+ * A pool whose connections cannot hang for good: statements and idle transactions are bounded
+ * by the server, and TCP keepalive notices a peer that vanished without closing (a dead NAT
+ * entry, a failed-over host) instead of waiting on the socket forever.
+ */
+export function createPool({ connectionString, max = 10, applicationName = "customer-lifecycle", statementTimeoutMs = 60_000, idleInTransactionTimeoutMs = 60_000 }: CreatePoolOptions): Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   // An idle client losing its connection (a Postgres restart) emits 'error' on the pool;
   // without a listener that would crash the process. The next query gets a fresh client.
   pool.on("error", () => undefined);

@@ -1,7 +1,7 @@
-import { StageChanged, type Stage } from "@lifecycle/events";
+import { StageChanged, type OutboxMessage, type Stage } from "@lifecycle/events";
 import type { OutboxRepo, Queryable } from "@lifecycle/db";
-import { evaluateCustomer, triggersForTransition, type CustomerState, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
-import { followUpMessage } from "./follow-up-message.js";
+import { evaluateCustomer, triggersForTransition, type CustomerState, type FollowUpIntent, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
+import { writeFollowUps } from "./follow-up-message.js";
 import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
 
 interface StateRow {
@@ -115,7 +115,7 @@ export async function evaluateCustomers(
 
   const saves: unknown[] = [];
   const transitions: unknown[] = [];
-  const followUps: ReturnType<typeof followUpMessage>[] = [];
+  const followUps: FollowUpIntent[] = [];
   for (const row of rows) {
     const e = evaluateCustomer({ state: toState(row), now, models, settings });
     const p = e.prediction;
@@ -143,17 +143,17 @@ export async function evaluateCustomers(
     if (e.transition) {
       const t = e.transition;
       transitions.push({ customer_id: row.customer_id, from_stage: t.from, to_stage: t.to, reason: t.reason, event_time: t.at, clv_snapshot: clvSnapshot(e) });
-      followUps.push(...triggersForTransition({ customerId: row.customer_id, transition: t, settings: settings.playbooks }).map(followUpMessage));
+      followUps.push(...triggersForTransition({ customerId: row.customer_id, transition: t, settings: settings.playbooks }));
     }
   }
   await tx.query(SAVE_EVALUATIONS, [JSON.stringify(saves)]);
   if (transitions.length) {
     const stored = (await tx.query<TransitionRow>(INSERT_TRANSITIONS, [JSON.stringify(transitions)])).rows;
     await outbox.add(
-      stored.map((t) => ({ kind: "stage-changed", dedupeKey: `stage-changed|${t.id}`, payload: stageChangedEvent(t) })),
+      stored.map((t): OutboxMessage => ({ kind: "stage-changed", dedupeKey: `stage-changed|${t.id}`, payload: stageChangedEvent(t) })),
       tx,
     );
   }
-  const queued = await outbox.add(followUps, tx);
+  const queued = await writeFollowUps(tx, { outbox, intents: followUps, now });
   return { evaluated: rows.length, transitions: transitions.length, followUps: queued };
 }

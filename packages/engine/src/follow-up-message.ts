@@ -1,6 +1,6 @@
-import type { OutboxMessage } from "@lifecycle/db";
-import type { FollowUpIntent } from "@lifecycle/domain";
-import { FollowUpJob, followUpJobId } from "@lifecycle/events";
+import { createJobOutcomeRepo, type JobOutcome, type OutboxRepo, type Queryable } from "@lifecycle/db";
+import { whyExpired, type FollowUpIntent } from "@lifecycle/domain";
+import { FollowUpJob, followUpJobId, followUpQueue, type OutboxMessage } from "@lifecycle/events";
 
 /** The BullMQ job payload of a follow-up intent. */
 export function followUpJobFor(i: FollowUpIntent): FollowUpJob {
@@ -19,7 +19,26 @@ export function followUpJobFor(i: FollowUpIntent): FollowUpJob {
 }
 
 /** The outbox row for a follow-up: its dedupe key is the BullMQ job id, so a replay adds nothing. */
-export function followUpMessage(i: FollowUpIntent): OutboxMessage {
+export function followUpMessage(i: FollowUpIntent): OutboxMessage & { dueAt: Date } {
   const job = followUpJobFor(i);
-  return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: job };
+  return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: job, dueAt: i.dueAt };
+}
+
+/**
+ * Writes follow-ups in the caller's transaction. One already expired at `now` (a backfill of
+ * history) would only be queued to be skipped: its outcome is recorded as skipped at once, with
+ * no attempt, and neither the outbox nor Redis sees it. Returns how many went to the outbox.
+ */
+export async function writeFollowUps(tx: Queryable, { outbox, intents, now }: { outbox: OutboxRepo; intents: readonly FollowUpIntent[]; now: Date }): Promise<number> {
+  if (intents.length === 0) return 0;
+  const live: ReturnType<typeof followUpMessage>[] = [];
+  const skipped: JobOutcome[] = [];
+  for (const i of intents) {
+    const message = followUpMessage(i);
+    const why = whyExpired(i, now);
+    if (why === undefined) live.push(message);
+    else skipped.push({ jobId: message.dedupeKey, queue: followUpQueue(i.channel), jobName: "follow-up", customerId: i.customerId, status: "skipped", detail: why, attempts: 0 });
+  }
+  await createJobOutcomeRepo(tx).recordNew(skipped);
+  return outbox.add(live, tx);
 }

@@ -3,7 +3,7 @@ import { triggersForEvents, type EngineSettings } from "@lifecycle/domain";
 import type { LifecycleEvent } from "@lifecycle/events";
 import type { Clock } from "./clock.js";
 import { evaluateCustomers, type EvaluateResult } from "./evaluate-customers.js";
-import { followUpMessage } from "./follow-up-message.js";
+import { writeFollowUps } from "./follow-up-message.js";
 import type { ModelCache } from "./models.repo.js";
 
 export interface NewEvents {
@@ -13,6 +13,8 @@ export interface NewEvents {
   customerIds: readonly string[];
   /** Customers whose first purchase is among them. */
   firstPurchases: readonly { customerId: string; eventId: string; time: Date }[];
+  /** The input partitions they came from (`topic:partition`): each moves its own watermark. */
+  slots?: readonly string[];
 }
 
 /** What the ingest transaction calls after applying a batch's events to the facts. */
@@ -23,14 +25,14 @@ export function createLifecycleEngine({ outbox, clock, models, settings }: { out
      * CLV, health; transitions and their follow-ups) and queues the follow-ups the events
      * themselves trigger, so every effect commits with the events that caused it.
      */
-    async afterEvents(tx: Queryable, { events, customerIds, firstPurchases }: NewEvents): Promise<EvaluateResult> {
+    async afterEvents(tx: Queryable, { events, customerIds, firstPurchases, slots }: NewEvents): Promise<EvaluateResult> {
       if (events.length === 0) return { evaluated: 0, transitions: 0, followUps: 0 };
       // Times carry offsets, so compare instants, not strings.
       const latest = new Date(events.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity));
-      const now = await clock.advance(tx, latest);
+      const now = await clock.advance(tx, latest, slots);
       const evaluated = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(), settings });
       const intents = triggersForEvents({ events, firstPurchases, settings: settings.playbooks, rules: settings.rules, now });
-      const queued = await outbox.add(intents.map(followUpMessage), tx);
+      const queued = await writeFollowUps(tx, { outbox, intents, now });
       return { ...evaluated, followUps: evaluated.followUps + queued };
     },
   };

@@ -17,3 +17,4 @@ export { syntheticEvents, seededRandom, type SyntheticOptions } from "./syntheti
 export { LIFECYCLE_STAGES, Stage, StageChanged, StageChangedData } from "./schemas/stage-changed.js";
 export { buildContractDocs } from "./contract-docs.js";
 export { checkCurrency } from "./currency.js";
+export { OutboxMessage, FollowUpOutboxMessage, StageChangedOutboxMessage } from "./outbox.js";

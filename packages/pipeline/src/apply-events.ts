@@ -83,7 +83,7 @@ export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEv
       .map((a) => a.event)
       .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
     const { touched, firstPurchases } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
-    const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, firstPurchases });
+    const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, firstPurchases, slots: accepted.map((a) => `${a.topic}:${a.partition}`) });
     return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: transitions + followUps, transitions };
   });
 }

@@ -1,5 +1,6 @@
 import type { Producer } from "kafkajs";
 import type { KafkaHeaders, Rejection } from "@lifecycle/events";
+import type { DbRejected } from "./isolate-poison.js";
 
 export interface DeadLetter {
   topic: string;
@@ -8,7 +9,8 @@ export interface DeadLetter {
   key: Buffer | null;
   value: Buffer | null;
   headers: KafkaHeaders;
-  rejection: Rejection;
+  /** Why: the decoder's rejection, or Postgres's refusal (with its SQLSTATE). */
+  rejection: Rejection | DbRejected["reason"];
 }
 
 /**

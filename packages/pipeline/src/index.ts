@@ -1,3 +1,5 @@
 export { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyDeps, type ApplyOutcome } from "./apply-events.js";
 export { createDeadLetterWriter, type DeadLetter, type DeadLetterWriter } from "./dead-letter.js";
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayDeps } from "./outbox-relay.js";
+export { createRelayMetrics, type RelayMetrics } from "./relay-metrics.js";
+export { applyIsolatingPoison, addOutcomes, type DbRejected } from "./isolate-poison.js";

@@ -7,7 +7,7 @@ import { ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
-import { applyEvents, createApplyDeps, createDeadLetterWriter, createOutboxRelay, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
+import { addOutcomes, applyEvents, createApplyDeps, createDeadLetterWriter, createOutboxRelay, createRelayMetrics, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
 
 import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
 
@@ -42,6 +42,8 @@ export interface IngestServiceDeps {
   concurrency?: number;
   onCommitted?: (events: readonly AcceptedEvent[], committedAt: number) => void;
   onFatal?: (error: Error) => void;
+  /** Follow-ups move from Postgres into BullMQ when due within this. @defaultValue 300000 */
+  followUpHorizonMs?: number;
 }
 
 /** Wires the lifecycle consumer and the outbox relay; main.ts and the tests build it through here. */
@@ -80,7 +82,16 @@ export async function createIngestService(deps: IngestServiceDeps) {
   });
   const { outbox } = applyDeps;
   const now = async () => (await clock.read(deps.pool)) ?? new Date();
-  const relay = createOutboxRelay({ pool: deps.pool, outbox, followUps: deps.followUps, now, publishStageChanges, logger: deps.logger });
+  const relay = createOutboxRelay({
+    pool: deps.pool,
+    outbox,
+    followUps: deps.followUps,
+    now,
+    publishStageChanges,
+    logger: deps.logger,
+    metrics: createRelayMetrics(metrics.registry),
+    horizonMs: deps.followUpHorizonMs,
+  });
 
   const decode = (value: Buffer | null, headers: KafkaHeaders) => {
     const decoded = decodeLifecycleEvent(value, headers);
@@ -90,14 +101,8 @@ export async function createIngestService(deps: IngestServiceDeps) {
   };
 
   const applyOneByOne = async (events: readonly AcceptedEvent[]): Promise<ApplyOutcome> => {
-    const total: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };
-    for (const e of events) {
-      const o = await applyEvents(applyDeps, [e]);
-      total.applied += o.applied;
-      total.duplicates += o.duplicates;
-      total.outboxed += o.outboxed;
-      total.transitions += o.transitions;
-    }
+    let total: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };
+    for (const e of events) total = addOutcomes(total, await applyEvents(applyDeps, [e]));
     return total;
   };
 

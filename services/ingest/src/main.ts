@@ -51,7 +51,16 @@ const probe = await startProbeIfEnabled(
     registry: service.metrics.registry,
     host: config.PROBE_HOST,
     port: config.PROBE_PORT,
-    checks: dependencyChecks({ postgres: pool, redis, kafka: admin }),
+    checks: [
+      ...dependencyChecks({ postgres: pool, redis, kafka: admin }),
+      {
+        name: "consumer",
+        check: async () => {
+          const health = service.consumer.health();
+          if (!health.ok) throw new Error(health.why);
+        },
+      },
+    ],
   },
   logger,
 );

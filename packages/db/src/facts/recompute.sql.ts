@@ -12,7 +12,7 @@ UPDATE customers c SET purchase_count = o.n, first_purchase_at = o.first_at, las
                        revenue = o.revenue, purchase_days = o.days, repeat_day_spend_mean = o.zbar, updated_at = now()
   FROM (SELECT customer_id, sum(n)::int AS n, min(first_at) AS first_at, max(last_at) AS last_at, sum(amount) AS revenue,
                count(*)::int AS days,
-               coalesce((sum(amount) - (array_agg(amount ORDER BY day))[1]) / nullif(count(*) - 1, 0), 0) AS zbar
+               round(coalesce((sum(amount) - (array_agg(amount ORDER BY day))[1]) / nullif(count(*) - 1, 0), 0), 4) AS zbar
           FROM (SELECT customer_id, (event_time AT TIME ZONE 'UTC')::date AS day, count(*) AS n,
                        min(event_time) AS first_at, max(event_time) AS last_at, sum(amount_base) AS amount
                   FROM orders WHERE customer_id = ANY($1::text[]) GROUP BY customer_id, day) d

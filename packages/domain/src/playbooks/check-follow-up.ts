@@ -18,12 +18,21 @@ const skip = (why: string): FollowUpCheck => ({ send: false, why });
 const SEND: FollowUpCheck = { send: true };
 
 /**
+ * Why a follow-up is too late to send at `now`, or undefined while it is not. The worker's check
+ * and the engine (which records a follow-up expired before it is queued as skipped) share it.
+ */
+export function whyExpired({ dueAt, expiresAt }: { dueAt: Date; expiresAt: Date }, now: Date): string | undefined {
+  return now.getTime() > expiresAt.getTime() ? `expired: due ${dueAt.toISOString()}, checked ${now.toISOString()}` : undefined;
+}
+
+/**
  * Re-checks a follow-up when its job runs: later events may have made it moot (a win-back after
  * the customer bought again, an escalation after the response), or it may be too late to send.
  * A moot job is skipped and recorded with the reason, never sent.
  */
 export function checkFollowUp({ job, state, now, rules }: { job: FollowUpJob; state: FollowUpCheckState; now: Date; rules: StageRules }): FollowUpCheck {
-  if (now.getTime() > Date.parse(job.expiresAt)) return skip(`expired: due ${job.dueAt}, checked ${now.toISOString()}`);
+  const expired = whyExpired({ dueAt: new Date(job.dueAt), expiresAt: new Date(job.expiresAt) }, now);
+  if (expired) return skip(expired);
   const triggeredAt = Date.parse(job.triggeredAt);
   const after = (x: { at: Date } | undefined) => x !== undefined && x.at.getTime() > triggeredAt;
   const stageIs = (wanted: StageName) => (state.stage === wanted ? SEND : skip(`no longer ${wanted} (now ${state.stage ?? "unknown"})`));

@@ -10,6 +10,7 @@ import { applyEvents, createApplyDeps, createOutboxRelay } from "@lifecycle/pipe
 
 const SAMPLE = new URL("../../../../../shared/data/cdnow/CDNOW_sample.txt", import.meta.url);
 const WEEK_MS = 7 * 86_400_000;
+const RELAY_HORIZON_MS = 300_000;
 
 /**
  * The CDNOW 1/10 sample (2,357 customers' real purchases, 1997-01 to 1998-06) plus the demo's
@@ -53,10 +54,13 @@ export async function seedLifecycle({ pool, followUps }: { pool: Pool; followUps
     publishStageChanges: async () => undefined,
     logger: createTestLogger("dashboard-relay"),
     idleMs: 50,
+    horizonMs: RELAY_HORIZON_MS,
   });
   relay.start();
   try {
-    await waitFor("the outbox relay to drain", async () => ((await pool.query("SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1")).rowCount === 0 ? true : undefined), { timeoutMs: 60_000 });
+    // Drained: nothing left that is due within the relay's horizon (later follow-ups wait in Postgres).
+    const horizon = async () => new Date(((await clock.read(pool)) ?? new Date()).getTime() + RELAY_HORIZON_MS);
+    await waitFor("the outbox relay to drain", async () => ((await outbox.countDue(await horizon())) === 0 ? true : undefined), { timeoutMs: 60_000 });
   } finally {
     await relay.stop();
   }

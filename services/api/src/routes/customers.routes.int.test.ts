@@ -221,6 +221,8 @@ describe("customer routes", () => {
       expect(items.map((o) => [o.playbook, o.channel, o.status, o.detail])).toEqual([
         ["win-back-at-risk", "email", "skipped", "no longer at-risk (now repeat)"],
         ["thank-you", "log", "sent", "logged thank-you for fu-1"],
+        // Already expired when its purchase was recorded: skipped at once, never queued.
+        ["csat-survey", "log", "skipped", "expired: due 2025-05-04T10:00:00.000Z, checked 2025-06-01T00:00:00.000Z"],
       ]);
       expect((await get(path("nobody-here", "/follow-ups"))).statusCode).toBe(404);
       expect((await h.app.inject({ url: path("fu-1", "/follow-ups") })).statusCode).toBe(401);

@@ -1,7 +1,7 @@
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { KafkaHeaders, LifecycleEvent, Rejection, Result } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
-import type { AcceptedEvent, ApplyOutcome, DeadLetter, DeadLetterWriter } from "@lifecycle/pipeline";
+import { applyIsolatingPoison, type AcceptedEvent, type ApplyOutcome, type DeadLetter, type DeadLetterWriter } from "@lifecycle/pipeline";
 import type { IngestMetrics } from "../ingest-metrics.js";
 
 export interface LifecycleConsumerDeps {
@@ -25,34 +25,57 @@ export interface LifecycleConsumerDeps {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** While a batch applies, the group hears from us this often (kafkajs throttles to its heartbeat interval). */
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/** What /readyz reports of the consumer. */
+export type ConsumerHealth = { ok: true } | { ok: false; why: string };
 
 /**
  * One consumer group over the input topics. Per batch (one partition): decode, dead-letter the
- * rejects, apply the rest, and only then commit the offset. A failure to apply (Postgres or Kafka
- * away) is not bad input: the batch is retried with backoff, heartbeating, and nothing is
- * committed until it succeeds or the partition is taken away (then the new owner redoes it).
+ * rejects, apply the rest, and only then commit the offset. Events Postgres refuses for their data
+ * are isolated and dead-lettered too (`db-rejected`), so no event can stop its partition. Any other
+ * failure to apply (Postgres or Kafka away, a timeout) is not bad input: the batch is retried with
+ * backoff, heartbeating, and nothing is committed until it succeeds or the partition is taken away
+ * (then the new owner redoes it).
  */
 export class LifecycleEventsConsumer {
   private readonly consumer: Consumer;
   private readonly log: Logger;
+  private readonly sessionTimeoutMs: number;
+  private lastHeartbeatAt = 0;
+  private crashed: Error | undefined;
+  private running = false;
 
   constructor(private readonly deps: LifecycleConsumerDeps) {
+    this.sessionTimeoutMs = deps.sessionTimeoutMs ?? 30_000;
     this.consumer = deps.kafka.consumer({
       groupId: deps.groupId,
-      sessionTimeout: deps.sessionTimeoutMs ?? 30_000,
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(this.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
     this.log = deps.logger.child({ module: "lifecycle-consumer", groupId: deps.groupId });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+    const { HEARTBEAT, GROUP_JOIN, CRASH } = this.consumer.events;
+    const alive = () => {
+      this.lastHeartbeatAt = Date.now();
+    };
+    this.consumer.on(HEARTBEAT, alive);
+    this.consumer.on(GROUP_JOIN, alive);
+    this.consumer.on(CRASH, ({ payload }) => {
       this.log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
-      if (!payload.restart) deps.onFatal?.(payload.error);
+      if (!payload.restart) {
+        this.crashed = payload.error;
+        deps.onFatal?.(payload.error);
+      }
     });
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.deps.topics], fromBeginning: true });
+    this.running = true;
     await this.consumer.run({
       partitionsConsumedConcurrently: this.deps.concurrency ?? 1,
       autoCommit: false,
@@ -62,7 +85,19 @@ export class LifecycleEventsConsumer {
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     await this.consumer.disconnect();
+  }
+
+  /**
+   * Not ready when the consumer crashed for good, or when the group has not heard from it for a
+   * session timeout (it would be evicted, or already is, and its partitions stall meanwhile).
+   */
+  health(now = Date.now()): ConsumerHealth {
+    if (this.crashed) return { ok: false, why: `consumer crashed: ${this.crashed.message}` };
+    if (!this.running) return { ok: false, why: "consumer not running" };
+    const silentMs = now - this.lastHeartbeatAt;
+    return silentMs > this.sessionTimeoutMs ? { ok: false, why: `no heartbeat for ${silentMs} ms (session timeout ${this.sessionTimeoutMs} ms)` } : { ok: true };
   }
 
   /** Resolves once the consumer has joined its group and been assigned partitions. */
@@ -81,21 +116,31 @@ export class LifecycleEventsConsumer {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
+    const letter = (m: KafkaMessage, rejection: DeadLetter["rejection"]): DeadLetter => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {}, rejection });
+    const byOffset = new Map<number, KafkaMessage>();
     const accepted: AcceptedEvent[] = [];
     const rejected: DeadLetter[] = [];
     for (const m of batch.messages) {
-      const headers: KafkaHeaders = m.headers ?? {};
-      const decoded = this.deps.decode(m.value, headers);
-      if (decoded.ok) accepted.push({ event: decoded.value, topic, partition, offset: Number(m.offset), producedAt: Number(m.timestamp) });
-      else rejected.push({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers, rejection: decoded.error });
+      const decoded = this.deps.decode(m.value, m.headers ?? {});
+      const offset = Number(m.offset);
+      byOffset.set(offset, m);
+      if (decoded.ok) accepted.push({ event: decoded.value, topic, partition, offset, producedAt: Number(m.timestamp) });
+      else rejected.push(letter(m, decoded.error));
     }
 
     let outcome: ApplyOutcome | undefined;
+    let refused: DeadLetter[] = [];
     for (let attempt = 0; outcome === undefined; attempt++) {
       if (!payload.isRunning() || payload.isStale()) return; // partition lost or shutting down: commit nothing
       try {
         await this.deps.deadLetters.send(rejected);
-        outcome = await this.deps.apply(accepted);
+        const applied = await withHeartbeats(() => applyIsolatingPoison(this.deps.apply, accepted), () => payload.heartbeat());
+        refused = applied.rejected.flatMap((r) => {
+          const m = byOffset.get(r.event.offset);
+          return m ? [letter(m, r.reason)] : [];
+        });
+        await this.deps.deadLetters.send(refused);
+        outcome = applied.outcome;
       } catch (err) {
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
         this.deps.metrics.batchRetries.inc();
@@ -116,10 +161,24 @@ export class LifecycleEventsConsumer {
     const { events } = this.deps.metrics;
     events.inc({ outcome: "applied", kind: "" }, outcome.applied);
     events.inc({ outcome: "duplicate", kind: "" }, outcome.duplicates);
-    for (const r of rejected) {
+    for (const r of [...rejected, ...refused]) {
       events.inc({ outcome: "dead_lettered", kind: r.rejection.kind });
       this.log.warn({ topic, partition, offset: r.offset, reason: r.rejection }, "event dead-lettered");
     }
+  }
+}
+
+/**
+ * Runs `work` while heartbeating beside it: a batch that takes long (lock waits, a slow disk) must
+ * not get the member evicted from its group. A failed heartbeat (a rebalance) is left to kafkajs,
+ * which rejoins; the batch's own outcome is what counts here.
+ */
+async function withHeartbeats<T>(work: () => Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
 

@@ -1,0 +1,21 @@
+import { Counter, Registry } from "prom-client";
+
+/** The outbox relay's counters; registered where the process exposes /metrics. */
+export function createRelayMetrics(registry = new Registry()) {
+  return {
+    registry,
+    published: new Counter({
+      name: "lifecycle_outbox_published_total",
+      help: "Outbox messages published (follow-ups moved into BullMQ, stage changes produced to Kafka)",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: "lifecycle_outbox_failed_total",
+      help: "Outbox messages given up on and skipped: invalid (no longer parses) or publish (kept failing while others went through); last_error holds why",
+      labelNames: ["kind", "reason"] as const,
+      registers: [registry],
+    }),
+  };
+}
+export type RelayMetrics = ReturnType<typeof createRelayMetrics>;
