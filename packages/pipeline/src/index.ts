@@ -3,3 +3,5 @@ export { createDeadLetterWriter, type DeadLetter, type DeadLetterWriter } from "
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayDeps } from "./outbox-relay.js";
 export { createRelayMetrics, type RelayMetrics } from "./relay-metrics.js";
 export { applyIsolatingPoison, addOutcomes, type DbRejected } from "./isolate-poison.js";
+export { relayEnv } from "./relay-config.js";
+export { stageChangePublisher } from "./stage-change-publisher.js";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, probeEnv, ratesOf, redisEnv } from "@lifecycle/config";
 import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
+import { relayEnv } from "@lifecycle/pipeline";
 
 export const IngestConfig = z.object({
   ...pgEnv,
@@ -9,6 +10,7 @@ export const IngestConfig = z.object({
   ...redisEnv,
   ...logEnv,
   ...engineEnv,
+  ...relayEnv,
   ...probeEnv(9464),
   /** Consumer group of the lifecycle consumer. @defaultValue lifecycle-ingest */
   INGEST_GROUP_ID: z.string().min(1).default("lifecycle-ingest"),
@@ -23,8 +25,6 @@ export const IngestConfig = z.object({
   INPUT_TOPICS: CommaList.default([...INPUT_TOPICS]),
   /** Where undecodable and invalid events go, with the reason. @defaultValue lifecycle-dlq */
   DLQ_TOPIC: z.string().min(1).default(TOPICS.deadLetter),
-  /** Where stage changes are published (CONTRACT.md section 4). @defaultValue lifecycle-stage-changed */
-  STAGE_CHANGED_TOPIC: z.string().min(1).default(TOPICS.stageChanged),
   /** Partitions for topics this service creates when they are missing. @defaultValue 3 */
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
   ...currencyEnv,

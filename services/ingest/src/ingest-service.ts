@@ -1,13 +1,13 @@
 import { Partitioners, type Kafka, type Producer } from "kafkajs";
 import type { Pool } from "@lifecycle/db";
-import { checkCurrency, decodeLifecycleEvent, err, TOPICS, type KafkaHeaders, type StageChanged } from "@lifecycle/events";
+import { checkCurrency, decodeLifecycleEvent, err, TOPICS, type KafkaHeaders } from "@lifecycle/events";
 import { createClock, type ClockMode } from "@lifecycle/engine";
 import type { EngineSettings } from "@lifecycle/domain";
 import { ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
-import { addOutcomes, applyEvents, createApplyDeps, createDeadLetterWriter, createOutboxRelay, createRelayMetrics, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
+import { addOutcomes, applyEvents, createApplyDeps, createDeadLetterWriter, createOutboxRelay, createRelayMetrics, stageChangePublisher, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
 
 import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
 
@@ -69,9 +69,7 @@ export async function createIngestService(deps: IngestServiceDeps) {
   await producer.connect();
 
   const metrics = deps.metrics ?? createIngestMetrics();
-  const publishStageChanges = async (events: readonly StageChanged[]) => {
-    await producer.send({ topic: stageChangedTopic, acks: -1, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: { ce_id: e.id, ce_type: e.type } })) });
-  };
+  const publishStageChanges = stageChangePublisher(producer, stageChangedTopic);
   const clock = createClock({ mode: deps.clock ?? "wall" });
   const applyDeps = createApplyDeps({
     pool: deps.pool,

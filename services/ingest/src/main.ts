@@ -33,6 +33,7 @@ const service = await createIngestService({
   inputTopics: config.INPUT_TOPICS,
   dlqTopic: config.DLQ_TOPIC,
   stageChangedTopic: config.STAGE_CHANGED_TOPIC,
+  followUpHorizonMs: config.FOLLOW_UP_HORIZON_MS,
   clock: config.LIFECYCLE_CLOCK,
   engineSettings: engineSettings(config),
   modelCacheMs: config.CLV_MODEL_CACHE_MS,

@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
+import { kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
+import { relayEnv } from "@lifecycle/pipeline";
 import { channelsEnv, withChannelsCheck } from "./channels/channels-config.js";
 
 export const WorkerConfig = withChannelsCheck(z.object({
   ...pgEnv,
   ...redisEnv,
+  ...kafkaEnv,
+  ...relayEnv,
   ...logEnv,
   ...engineEnv,
   ...channelsEnv,

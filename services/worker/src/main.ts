@@ -4,10 +4,13 @@ import { loadConfig, secretKeys } from "@lifecycle/config";
 import { channelsSecretKeys, describeChannels } from "./channels/channels-config.js";
 import { createEmailChannel } from "./channels/email.channel.js";
 import { createWebhookChannel } from "./channels/webhook.channel.js";
-import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { Partitioners } from "kafkajs";
+import { createOutboxRepo, createPool, ensureDatabase, migrate } from "@lifecycle/db";
 import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
-import { createRedisConnection } from "@lifecycle/queue";
+import { createKafka } from "@lifecycle/kafka";
+import { createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
+import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
 import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
@@ -49,6 +52,23 @@ const maintenance = createMaintenanceService({
   refitEveryMs: config.REFIT_INTERVAL_MS,
 });
 
+// The sweep and the refit write outbox rows (stage changes, win-backs): this process publishes
+// them itself, so nothing waits for an ingest replica to be up.
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-worker`, logger });
+const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+await producer.connect();
+const followUps = createFollowUpQueues({ connection, prefix: config.QUEUE_PREFIX });
+const relay = createOutboxRelay({
+  pool,
+  outbox: createOutboxRepo(pool),
+  followUps,
+  now: async () => (await clock.read(pool)) ?? new Date(),
+  publishStageChanges: stageChangePublisher(producer, config.STAGE_CHANGED_TOPIC),
+  logger,
+  metrics: createRelayMetrics(service.metrics.registry),
+  horizonMs: config.FOLLOW_UP_HORIZON_MS,
+});
+
 const probe = await startProbeIfEnabled(
   {
     registry: service.metrics.registry,
@@ -65,6 +85,9 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   await probe.close();
   await service.stop();
   await maintenance.stop();
+  await relay.stop();
+  await followUps.close();
+  await producer.disconnect();
   await email?.close();
   connection.disconnect();
   await pool.end();
@@ -72,4 +95,5 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
 
 await service.start();
 await maintenance.start();
+relay.start();
 logger.info({ concurrency: config.WORKER_CONCURRENCY, channels: describeChannels(config) }, "worker running");
