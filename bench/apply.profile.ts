@@ -1,0 +1,79 @@
+// `npm run bench:profile`: where the milliseconds of a typical ingest batch go. Applies seeded
+// synthetic events in batches (no broker: the transaction alone) to a database of its own, timing
+// every statement by the first words of its SQL, and prints the share of each. The figures are
+// what docs/benchmarks.md's profile section quotes.
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { createDatabase, createPool, dropDatabase, migrate } from "@lifecycle/db";
+import { createClock } from "@lifecycle/engine";
+import { syntheticEvents } from "@lifecycle/events";
+import { applyEvents, createApplyDeps, type AcceptedEvent } from "@lifecycle/pipeline";
+
+const { values: opts } = parseArgs({
+  options: {
+    events: { type: "string", default: "100000" },
+    customers: { type: "string", default: "20000" },
+    batch: { type: "string", default: "1000" },
+    clock: { type: "string", default: "wall" },
+  },
+});
+const EVENTS = Number(opts.events);
+const BATCH = Number(opts.batch);
+
+/** A label per statement: the first few words, the table or CTE it works on. */
+function label(sql: string): string {
+  const s = sql.replace(/\s+/g, " ").trim();
+  const m = /^(WITH \w+|INSERT INTO \w+|UPDATE \w+|SELECT [^ ]+(?: [^ ]+)?|DELETE FROM \w+|BEGIN|COMMIT|ROLLBACK)/i.exec(s);
+  return m?.[1] ?? s.slice(0, 30);
+}
+
+const spent = new Map<string, { ms: number; n: number }>();
+/* eslint-disable @typescript-eslint/consistent-type-assertions, @typescript-eslint/no-explicit-any, @typescript-eslint/unbound-method --
+   profiling only: the driver's overloaded query() is wrapped once, untyped, so every statement of
+   the real code is timed without a line of it changing. */
+const original = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: any[]): any {
+  const text: unknown = typeof args[0] === "string" ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
+  const t0 = performance.now();
+  const key = typeof text === "string" ? label(text) : "?";
+  const result = original.apply(this, args as Parameters<typeof original>);
+  const done = () => {
+    const e = spent.get(key) ?? { ms: 0, n: 0 };
+    e.ms += performance.now() - t0;
+    e.n += 1;
+    spent.set(key, e);
+  };
+  if (result && typeof (result as Promise<unknown>).then === "function") void (result as Promise<unknown>).then(done, done);
+  return result;
+} as typeof original;
+/* eslint-enable @typescript-eslint/consistent-type-assertions, @typescript-eslint/no-explicit-any, @typescript-eslint/unbound-method */
+
+const url = `postgres://postgres@127.0.0.1:5432/lifecycle_profile_${Date.now().toString(36)}`;
+await createDatabase(url);
+const pool = createPool({ connectionString: url, max: 4 });
+try {
+  await migrate({ databaseUrl: url });
+  const clock = createClock({ mode: opts.clock === "watermark" ? "watermark" : "wall" });
+  const deps = createApplyDeps({ pool, rates: { USD: "1" }, clock });
+  const events = [...syntheticEvents({ seed: 7, customers: Number(opts.customers), count: EVENTS, start: new Date("2025-06-01T00:00:00Z"), end: new Date("2026-06-01T00:00:00Z") })];
+  spent.clear();
+  const t0 = performance.now();
+  let offset = 0;
+  for (let i = 0; i < events.length; i += BATCH) {
+    const batch: AcceptedEvent[] = events.slice(i, i + BATCH).map((event) => ({ event, topic: "profile", partition: 0, offset: offset++ }));
+    await applyEvents(deps, batch);
+  }
+  const total = performance.now() - t0;
+  const batches = Math.ceil(events.length / BATCH);
+  const sql = [...spent.values()].reduce((a, e) => a + e.ms, 0);
+  console.log(`${EVENTS} events in ${batches} batches of ${BATCH}: ${(total / 1000).toFixed(1)} s = ${Math.round(EVENTS / (total / 1000))}/s; ${(total / batches).toFixed(1)} ms a batch`);
+  console.log(`statement                         ms/batch   share   calls/batch`);
+  for (const [k, e] of [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`${k.padEnd(34)}${(e.ms / batches).toFixed(1).padStart(8)} ${((100 * e.ms) / total).toFixed(1).padStart(6)} %  ${(e.n / batches).toFixed(1).padStart(6)}`);
+  }
+  console.log(`${"(node: decode-free JS between)".padEnd(34)}${((total - sql) / batches).toFixed(1).padStart(8)} ${((100 * (total - sql)) / total).toFixed(1).padStart(6)} %`);
+} finally {
+  pg.Client.prototype.query = original;
+  await pool.end();
+  await dropDatabase(url);
+}
