@@ -36,14 +36,14 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: any[]): any {
   const text: unknown = typeof args[0] === "string" ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
   const t0 = performance.now();
   const key = typeof text === "string" ? label(text) : "?";
-  const result = original.apply(this, args as Parameters<typeof original>);
+  const result: unknown = original.apply(this, args as Parameters<typeof original>);
   const done = () => {
     const e = spent.get(key) ?? { ms: 0, n: 0 };
     e.ms += performance.now() - t0;
     e.n += 1;
     spent.set(key, e);
   };
-  if (result && typeof (result as Promise<unknown>).then === "function") void (result as Promise<unknown>).then(done, done);
+  if (result instanceof Promise) void result.then(done, done);
   return result;
 } as typeof original;
 /* eslint-enable @typescript-eslint/consistent-type-assertions, @typescript-eslint/no-explicit-any, @typescript-eslint/unbound-method */
