@@ -7,4 +7,5 @@ export { createLifecycleStore, type LifecycleStore, type ApplyResult } from "./l
 export { createOutboxRepo, type OutboxRepo, type OutboxRecord, type OutboxRow } from "./outbox.repo.js";
 export { createJobOutcomeRepo, type JobOutcomeRepo, type JobOutcome, type RecordedJobOutcome } from "./job-outcome.repo.js";
 export { createApiKeyRepo, API_SCOPES, type ApiKeyRepo, type ApiScope, type ApiKeyInfo } from "./api-key.repo.js";
+export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
 export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";

@@ -1,60 +1,42 @@
+import { batchEventsJson, type BatchEvent } from "./facts/batch-events.sql.js";
 import { UPSERT_CUSTOMERS } from "./facts/customers.sql.js";
 import { INSERT_REFUNDS, UPSERT_ORDERS } from "./facts/purchases.sql.js";
-import { FIRST_PURCHASES_AMONG, RECOMPUTE_PURCHASES, RECOMPUTE_REFUNDS, RECOMPUTE_SURVEYS, RECOMPUTE_TICKETS } from "./facts/recompute.sql.js";
 import { INSERT_SURVEY_RESPONSES } from "./facts/surveys.sql.js";
 import { UPSERT_TICKETS } from "./facts/tickets.sql.js";
 import type { Queryable } from "./pool.js";
 
 export interface ApplyResult {
-  /** Customers whose facts were recomputed. */
+  /** Customers the events are about: their facts must be recomputed and re-evaluated. */
   touched: string[];
-  /** Customers whose first purchase is among the applied events, with that purchase's event id. */
-  firstPurchases: { customerId: string; eventId: string; time: Date }[];
 }
 
 /**
- * Applies newly recorded events (already in `inbox_events`) to the per-customer state with at
- * most a dozen set-based statements, whatever the batch size (aspects without events are skipped). Run it inside the transaction
- * that recorded them, and pass only the ids that recording reported as new: that is what makes
- * a redelivered event change nothing.
+ * Records newly recorded events (already in `inbox_events`) in the per-aspect tables (customers,
+ * orders, refunds, tickets, survey answers) with one set-based statement per aspect present in
+ * the batch, whatever its size. The per-customer sums derived from those rows are recomputed
+ * where the engine loads the customers (LOAD_CUSTOMER_STATES), so each customer row is written
+ * once here and once with its evaluation. Run it inside the transaction that recorded the events,
+ * and pass only the ones that recording reported as new: that is what makes a redelivered event
+ * change nothing.
  */
 export function createLifecycleStore(db: Queryable) {
   return {
-    async applyNewEvents(
-      { events, rates }: { events: readonly { id: string; type: string; subject: string }[]; rates: Record<string, string> },
-      tx: Queryable = db,
-    ): Promise<ApplyResult> {
-      if (events.length === 0) return { touched: [], firstPurchases: [] };
-      const eventIds = events.map((e) => e.id);
+    async applyNewEvents({ events, rates }: { events: readonly BatchEvent[]; rates: Record<string, string> }, tx: Queryable = db): Promise<ApplyResult> {
+      if (events.length === 0) return { touched: [] };
       const ratesJson = JSON.stringify(rates);
-      const subjectsOf = (match: (type: string) => boolean) => [...new Set(events.filter((e) => match(e.type)).map((e) => e.subject))];
-      const purchasers = subjectsOf((t) => t === "purchase.completed");
+      const ofType = (match: (type: string) => boolean) => events.filter((e) => match(e.type));
 
-      await tx.query(UPSERT_CUSTOMERS, [eventIds]);
-      if (purchasers.length) {
-        await tx.query(UPSERT_ORDERS, [eventIds, ratesJson]);
-        await tx.query(RECOMPUTE_PURCHASES, [purchasers]);
-      }
-      const refunders = subjectsOf((t) => t === "purchase.refunded");
-      if (refunders.length) {
-        await tx.query(INSERT_REFUNDS, [eventIds, ratesJson]);
-        await tx.query(RECOMPUTE_REFUNDS, [refunders]);
-      }
-      const ticketHolders = subjectsOf((t) => t.startsWith("ticket."));
-      if (ticketHolders.length) {
-        await tx.query(UPSERT_TICKETS, [eventIds]);
-        await tx.query(RECOMPUTE_TICKETS, [ticketHolders]);
-      }
-      const respondents = subjectsOf((t) => t === "survey.responded");
-      if (respondents.length) {
-        await tx.query(INSERT_SURVEY_RESPONSES, [eventIds]);
-        await tx.query(RECOMPUTE_SURVEYS, [respondents]);
-      }
-
-      const newIds = new Set(eventIds);
-      const first = purchasers.length ? (await tx.query<{ customer_id: string; event_id: string; event_time: Date }>(FIRST_PURCHASES_AMONG, [eventIds])).rows : [];
-      const firstPurchases = first.filter((r) => newIds.has(r.event_id)).map((r) => ({ customerId: r.customer_id, eventId: r.event_id, time: r.event_time }));
-      return { touched: subjectsOf(() => true), firstPurchases };
+      // Only the profile and cancellation columns read an event's data here.
+      await tx.query(UPSERT_CUSTOMERS, [batchEventsJson(events, (e) => e.type.startsWith("customer."))]);
+      const purchases = ofType((t) => t === "purchase.completed");
+      if (purchases.length) await tx.query(UPSERT_ORDERS, [batchEventsJson(purchases), ratesJson]);
+      const refunds = ofType((t) => t === "purchase.refunded");
+      if (refunds.length) await tx.query(INSERT_REFUNDS, [batchEventsJson(refunds), ratesJson]);
+      const tickets = ofType((t) => t.startsWith("ticket."));
+      if (tickets.length) await tx.query(UPSERT_TICKETS, [batchEventsJson(tickets)]);
+      const surveys = ofType((t) => t === "survey.responded");
+      if (surveys.length) await tx.query(INSERT_SURVEY_RESPONSES, [batchEventsJson(surveys)]);
+      return { touched: [...new Set(events.map((e) => e.subject))] };
     },
   };
 }

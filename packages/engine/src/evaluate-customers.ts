@@ -4,28 +4,36 @@ import { evaluateCustomer, triggersForTransition, type CustomerState, type Follo
 import { writeFollowUps } from "./follow-up-message.js";
 import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
 
+/** A customer as LOAD_CUSTOMER_STATES returns it: numerics as exact strings, as pg gives them. */
 interface StateRow {
   customer_id: string;
   first_seen_at: Date;
   registered_at: Date | null;
+  cancelled_at: Date | null;
+  acquisition_cost: number | null;
+  stage: StageName | null;
+  stage_since: Date | null;
   purchase_count: number;
   first_purchase_at: Date | null;
   last_purchase_at: Date | null;
-  cancelled_at: Date | null;
+  first_purchase_at_text: string | null;
+  last_purchase_at_text: string | null;
   purchase_days: number;
-  zbar: number;
-  revenue: number;
-  refunded: number;
-  acquisition_cost: number | null;
+  zbar: string;
+  revenue: string;
+  refunded: string;
+  first_order_event_id: string | null;
   latest_nps: number | null;
+  latest_nps_at: string | null;
   latest_csat: number | null;
+  latest_csat_at: string | null;
   latest_ces: number | null;
-  open_tickets: number;
-  stage: StageName | null;
-  stage_since: Date | null;
+  latest_ces_at: string | null;
   detractor_at: Date | null;
   low_csat_at: Date | null;
   high_ces_at: Date | null;
+  tickets_total: number;
+  open_tickets: number;
   reopened_at: Date | null;
   unanswered: Date[];
 }
@@ -61,9 +69,9 @@ function toState(r: StateRow): CustomerState {
       unansweredTicketsOpenedAt: r.unanswered,
     },
     purchaseDays: r.purchase_days,
-    repeatDaySpendMean: r.zbar,
-    revenue: r.revenue,
-    refunded: r.refunded,
+    repeatDaySpendMean: Number(r.zbar),
+    revenue: Number(r.revenue),
+    refunded: Number(r.refunded),
     acquisitionCost: opt(r.acquisition_cost),
     latestNps: opt(r.latest_nps),
     latestCsat: opt(r.latest_csat),
@@ -99,6 +107,14 @@ export interface EvaluateResult {
   transitions: number;
   /** Follow-ups the transitions triggered (win-backs, cross-sells) written to the outbox. */
   followUps: number;
+  /** Each evaluated customer's first order (earliest time, then id), for the first-purchase trigger. */
+  firstOrders: FirstOrder[];
+}
+
+export interface FirstOrder {
+  customerId: string;
+  eventId: string;
+  time: Date;
 }
 
 /**
@@ -109,18 +125,38 @@ export interface EvaluateResult {
 export async function evaluateCustomers(
   { tx, outbox, customerIds, now, models, settings }: { tx: Queryable; outbox: OutboxRepo; customerIds: readonly string[]; now: Date; models: FittedModels; settings: EngineSettings },
 ): Promise<EvaluateResult> {
-  if (customerIds.length === 0) return { evaluated: 0, transitions: 0, followUps: 0 };
+  if (customerIds.length === 0) return { evaluated: 0, transitions: 0, followUps: 0, firstOrders: [] };
   const { rules } = settings;
   const rows = (await tx.query<StateRow>(LOAD_CUSTOMER_STATES, [customerIds, rules.detractorMaxScore, rules.lowCsatMaxScore, rules.highCesMinScore])).rows;
 
   const saves: unknown[] = [];
   const transitions: unknown[] = [];
   const followUps: FollowUpIntent[] = [];
+  const firstOrders: FirstOrder[] = [];
   for (const row of rows) {
+    if (row.first_order_event_id !== null && row.first_purchase_at !== null) {
+      firstOrders.push({ customerId: row.customer_id, eventId: row.first_order_event_id, time: row.first_purchase_at });
+    }
     const e = evaluateCustomer({ state: toState(row), now, models, settings });
     const p = e.prediction;
     saves.push({
       customer_id: row.customer_id,
+      // The facts recomputed by the load, written back exactly as read.
+      purchase_count: row.purchase_count,
+      first_purchase_at: row.first_purchase_at_text,
+      last_purchase_at: row.last_purchase_at_text,
+      revenue: row.revenue,
+      purchase_days: row.purchase_days,
+      zbar: row.zbar,
+      refunded: row.refunded,
+      tickets_total: row.tickets_total,
+      open_tickets: row.open_tickets,
+      latest_nps: row.latest_nps,
+      latest_nps_at: row.latest_nps_at,
+      latest_csat: row.latest_csat,
+      latest_csat_at: row.latest_csat_at,
+      latest_ces: row.latest_ces,
+      latest_ces_at: row.latest_ces_at,
       stage: e.stage.stage,
       reason: e.stage.reason,
       since: e.stage.since,
@@ -155,5 +191,5 @@ export async function evaluateCustomers(
     );
   }
   const queued = await writeFollowUps(tx, { outbox, intents: followUps, now });
-  return { evaluated: rows.length, transitions: transitions.length, followUps: queued };
+  return { evaluated: rows.length, transitions: transitions.length, followUps: queued, firstOrders };
 }

@@ -11,8 +11,6 @@ export interface NewEvents {
   events: readonly LifecycleEvent[];
   /** Customers whose facts they changed. */
   customerIds: readonly string[];
-  /** Customers whose first purchase is among them. */
-  firstPurchases: readonly { customerId: string; eventId: string; time: Date }[];
   /** The input partitions they came from (`topic:partition`): each moves its own watermark. */
   slots?: readonly string[];
 }
@@ -25,12 +23,15 @@ export function createLifecycleEngine({ outbox, clock, models, settings }: { out
      * CLV, health; transitions and their follow-ups) and queues the follow-ups the events
      * themselves trigger, so every effect commits with the events that caused it.
      */
-    async afterEvents(tx: Queryable, { events, customerIds, firstPurchases, slots }: NewEvents): Promise<EvaluateResult> {
+    async afterEvents(tx: Queryable, { events, customerIds, slots }: NewEvents): Promise<Omit<EvaluateResult, "firstOrders">> {
       if (events.length === 0) return { evaluated: 0, transitions: 0, followUps: 0 };
       // Times carry offsets, so compare instants, not strings.
       const latest = new Date(events.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity));
       const now = await clock.advance(tx, latest, slots);
-      const evaluated = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(), settings });
+      const { firstOrders, ...evaluated } = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(tx), settings });
+      // A customer's first purchase is among these events when its first order came from one.
+      const fresh = new Set(events.map((e) => e.id));
+      const firstPurchases = firstOrders.filter((f) => fresh.has(f.eventId));
       const intents = triggersForEvents({ events, firstPurchases, settings: settings.playbooks, rules: settings.rules, now });
       const queued = await writeFollowUps(tx, { outbox, intents, now });
       return { ...evaluated, followUps: evaluated.followUps + queued };

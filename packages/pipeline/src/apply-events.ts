@@ -82,8 +82,8 @@ export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEv
     const freshEvents = accepted
       .map((a) => a.event)
       .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-    const { touched, firstPurchases } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
-    const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, firstPurchases, slots: accepted.map((a) => `${a.topic}:${a.partition}`) });
+    const { touched } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
+    const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, slots: accepted.map((a) => `${a.topic}:${a.partition}`) });
     return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: transitions + followUps, transitions };
   });
 }

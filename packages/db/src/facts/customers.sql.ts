@@ -1,18 +1,20 @@
+import { batchEvents } from "./batch-events.sql.js";
 import { preferColumns } from "./prefer.js";
 
-/** $1: the new event ids. Upserts a row per subject: first/last seen, profile, cancellation. */
+/** $1: the batch's new events (`batchEventsJson`). Upserts a row per subject: first/last seen, profile, cancellation. */
 export const UPSERT_CUSTOMERS = `
-WITH ev AS (
+WITH b AS MATERIALIZED (SELECT * FROM ${batchEvents("$1")}
+), ev AS (
   SELECT subject, min(event_time) AS first_seen, max(event_time) AS last_event,
          min(event_time) FILTER (WHERE type = 'customer.registered') AS registered_at
-    FROM inbox_events WHERE event_id = ANY($1::text[]) GROUP BY subject
+    FROM b GROUP BY subject
 ), reg AS (
   SELECT DISTINCT ON (subject) subject, event_time, event_id, data
-    FROM inbox_events WHERE event_id = ANY($1::text[]) AND type = 'customer.registered'
+    FROM b WHERE type = 'customer.registered'
    ORDER BY subject, event_time DESC, event_id DESC
 ), canc AS (
   SELECT DISTINCT ON (subject) subject, event_time, event_id, data->>'reason' AS reason
-    FROM inbox_events WHERE event_id = ANY($1::text[]) AND type = 'customer.cancelled'
+    FROM b WHERE type = 'customer.cancelled'
    ORDER BY subject, event_time DESC, event_id DESC
 )
 INSERT INTO customers (customer_id, first_seen_at, last_event_at, registered_at,

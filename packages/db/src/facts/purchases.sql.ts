@@ -1,5 +1,7 @@
+import { batchEvents } from "./batch-events.sql.js";
+
 /**
- * $1: the new event ids; $2: rates to the base currency as JSON, e.g. {"USD":"1","EUR":"1.08"}.
+ * $1: the batch's new purchases (`batchEventsJson`); $2: rates to the base currency as JSON, e.g. {"USD":"1","EUR":"1.08"}.
  * One row per (customer, order): of several versions the earliest (time, id) is kept.
  */
 export const UPSERT_ORDERS = `
@@ -8,7 +10,7 @@ SELECT DISTINCT ON (subject, data->>'orderId')
        subject, data->>'orderId', event_id, event_time, (data->>'amount')::numeric, data->>'currency',
        round((data->>'amount')::numeric * ($2::jsonb->>(data->>'currency'))::numeric, 4),
        data->>'channel', data->>'referralCode'
-  FROM inbox_events WHERE event_id = ANY($1::text[]) AND type = 'purchase.completed'
+  FROM ${batchEvents("$1")}
  ORDER BY subject, data->>'orderId', event_time, event_id
 ON CONFLICT (customer_id, order_id) DO UPDATE SET
     event_id = EXCLUDED.event_id, event_time = EXCLUDED.event_time, amount = EXCLUDED.amount,
@@ -17,11 +19,11 @@ ON CONFLICT (customer_id, order_id) DO UPDATE SET
   WHERE (EXCLUDED.event_time, EXCLUDED.event_id) < (orders.event_time, orders.event_id)
 `;
 
-/** $1: the new event ids; $2: rates. Every refund event is its own row. */
+/** $1: the batch's new refunds; $2: rates. Every refund event is its own row. */
 export const INSERT_REFUNDS = `
 INSERT INTO refunds (event_id, customer_id, order_id, event_time, amount, currency, amount_base)
 SELECT event_id, subject, data->>'orderId', event_time, (data->>'amount')::numeric, data->>'currency',
        round((data->>'amount')::numeric * ($2::jsonb->>(data->>'currency'))::numeric, 4)
-  FROM inbox_events WHERE event_id = ANY($1::text[]) AND type = 'purchase.refunded'
+  FROM ${batchEvents("$1")}
 ON CONFLICT (event_id) DO NOTHING
 `;

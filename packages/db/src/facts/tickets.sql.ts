@@ -1,14 +1,15 @@
+import { batchEvents } from "./batch-events.sql.js";
 import { preferColumns } from "./prefer.js";
 
 /**
- * $1: the new event ids. Folds each ticket's events of the batch into one row, then merges it
+ * $1: the batch's new ticket events (`batchEventsJson`). Folds each ticket's events of the batch into one row, then merges it
  * with the stored row: earliest opening and first response, latest resolution and reopening,
  * counts added (each event is applied once: only new event ids reach this statement).
  */
 export const UPSERT_TICKETS = `
 WITH t AS (
   SELECT subject, data->>'ticketId' AS ticket_id, type, event_time, event_id, data
-    FROM inbox_events WHERE event_id = ANY($1::text[]) AND type LIKE 'ticket.%'
+    FROM ${batchEvents("$1")}
 ), opened AS (
   SELECT DISTINCT ON (subject, ticket_id) subject, ticket_id, event_time, event_id, data->>'channel' AS channel, data->>'priority' AS priority
     FROM t WHERE type = 'ticket.opened' ORDER BY subject, ticket_id, event_time, event_id
