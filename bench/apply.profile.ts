@@ -32,7 +32,7 @@ function label(sql: string): string {
 }
 
 const spent = new Map<string, { ms: number; n: number }>();
-const lastCall = new Map<string, { text: string; values: unknown }>();
+const lastCall = new Map<string, { text: string; values: unknown[] | undefined }>();
 /* eslint-disable @typescript-eslint/consistent-type-assertions, @typescript-eslint/no-explicit-any, @typescript-eslint/unbound-method --
    profiling only: the driver's overloaded query() is wrapped once, untyped, so every statement of
    the real code is timed without a line of it changing. */
@@ -41,7 +41,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: any[]): any {
   const text: unknown = typeof args[0] === "string" ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
   const t0 = performance.now();
   const key = typeof text === "string" ? label(text) : "?";
-  if (typeof text === "string") lastCall.set(key, { text, values: args[1] });
+  if (typeof text === "string") lastCall.set(key, { text, values: Array.isArray(args[1]) ? args[1] : undefined });
   const result: unknown = original.apply(this, args as Parameters<typeof original>);
   const done = () => {
     const e = spent.get(key) ?? { ms: 0, n: 0 };
@@ -94,7 +94,7 @@ try {
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
-      const plan = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS) ${last.text}`, last.values as unknown[]);
+      const plan = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS) ${last.text}`, last.values);
       console.log(plan.rows.map((r) => r["QUERY PLAN"]).filter((l) => l.length < 400).join("\n"));
     } finally {
       await client.query("ROLLBACK");
