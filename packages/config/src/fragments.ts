@@ -9,6 +9,10 @@ export const pgEnv = {
   DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/lifecycle").describe("Postgres connection string"),
   /** Pool size per process. @defaultValue 10 */
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** The server cancels a statement running longer (retried as a transient error). @defaultValue 60000 */
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  /** The server ends a session idle inside a transaction this long, releasing its locks. @defaultValue 60000 */
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
 };
 
 export const kafkaEnv = {

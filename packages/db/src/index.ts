@@ -1,4 +1,4 @@
-export { createPool, type Pool, type Queryable } from "./pool.js";
+export { createPool, createPoolFromSettings, type Pool, type PgSettings, type Queryable } from "./pool.js";
 export { withTransaction, withClient, inTransaction } from "./transaction.js";
 export { migrate, MIGRATIONS_DIR } from "./migrate.js";
 export { ensureDatabase, createDatabase, dropDatabase, withDatabase } from "./database-admin.js";

@@ -43,3 +43,22 @@ export function createPool({ connectionString, max = 10, applicationName = "cust
   pool.on("error", () => undefined);
   return pool;
 }
+
+/** The pool settings of a service's environment (the config package's `pgEnv`). */
+export interface PgSettings {
+  DATABASE_URL: string;
+  PG_POOL_MAX: number;
+  PG_STATEMENT_TIMEOUT_MS: number;
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: number;
+}
+
+/** A service's pool, as its environment configures it. */
+export function createPoolFromSettings(settings: PgSettings, applicationName: string): Pool {
+  return createPool({
+    connectionString: settings.DATABASE_URL,
+    max: settings.PG_POOL_MAX,
+    applicationName,
+    statementTimeoutMs: settings.PG_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: settings.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
+}

@@ -3,7 +3,7 @@ import closeWithGrace from "close-with-grace";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Partitioners } from "kafkajs";
 import { loadConfig, ratesOf, secretKeys } from "@lifecycle/config";
-import { createApiKeyRepo, createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createApiKeyRepo, createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
 import { createEventPublisher, createKafka } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
@@ -18,7 +18,7 @@ const logger = createLogger({ name: "api", level: config.LOG_LEVEL, secretKeys }
 
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
-const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-api" });
+const pool = createPoolFromSettings(config, "lifecycle-api");
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-api`, logger });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
 await producer.connect();

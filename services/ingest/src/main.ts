@@ -1,7 +1,7 @@
 // Composition root of the ingest service: config → logger → pool → kafka → redis → service.
 import closeWithGrace from "close-with-grace";
 import { loadConfig, secretKeys } from "@lifecycle/config";
-import { createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
 import { createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
@@ -17,7 +17,7 @@ const logger = createLogger({ name: "ingest", level: config.LOG_LEVEL, secretKey
 // database), the database must exist already and the migration below says so if it does not.
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
-const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-ingest" });
+const pool = createPoolFromSettings(config, "lifecycle-ingest");
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger });
 const redis = createRedisConnection(config.REDIS_URL, "lifecycle-ingest");
 const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });

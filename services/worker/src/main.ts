@@ -5,7 +5,7 @@ import { channelsSecretKeys, describeChannels } from "./channels/channels-config
 import { createEmailChannel } from "./channels/email.channel.js";
 import { createWebhookChannel } from "./channels/webhook.channel.js";
 import { Partitioners } from "kafkajs";
-import { createOutboxRepo, createPool, ensureDatabase, migrate } from "@lifecycle/db";
+import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
 import { createKafka } from "@lifecycle/kafka";
@@ -23,7 +23,7 @@ const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKey
 // database), the database must exist already and the migration below says so if it does not.
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
-const pool = createPool({ connectionString: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: "lifecycle-worker" });
+const pool = createPoolFromSettings(config, "lifecycle-worker");
 const connection = createRedisConnection(config.REDIS_URL, "lifecycle-worker");
 const clock = createClock({ mode: config.LIFECYCLE_CLOCK });
 const settings = engineSettings(config);
