@@ -25,9 +25,14 @@ export const IngestConfig = z.object({
   INPUT_TOPICS: CommaList.default([...INPUT_TOPICS]),
   /** Where undecodable and invalid events go, with the reason. @defaultValue lifecycle-dlq */
   DLQ_TOPIC: z.string().min(1).default(TOPICS.deadLetter),
-  /** Partitions for topics this service creates when they are missing. @defaultValue 3 */
-  TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  /**
+   * Partitions for topics this service creates when they are missing: the most ingest replicas
+   * that can share an input topic. @defaultValue 12
+   */
+  TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   ...currencyEnv,
 })
+  // Each partition in flight holds a connection for its transaction, and the relay needs one more.
+  .refine((c) => c.INGEST_CONCURRENCY < c.PG_POOL_MAX, { path: ["INGEST_CONCURRENCY"], message: "must be below PG_POOL_MAX: each partition in flight holds a connection, and the outbox relay needs one" })
   .transform((c) => ({ ...c, rates: ratesOf(c) }));
 export type IngestConfig = z.infer<typeof IngestConfig>;
