@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/target/**", "docs/**", "infra/**/target/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/target/**", "docs/**", "infra/**/target/**", ".run/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

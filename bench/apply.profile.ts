@@ -2,6 +2,7 @@
 // synthetic events in batches (no broker: the transaction alone) to a database of its own, timing
 // every statement by the first words of its SQL, and prints the share of each. The figures are
 // what docs/benchmarks.md's profile section quotes.
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createDatabase, createPool, dropDatabase, migrate } from "@lifecycle/db";
@@ -54,6 +55,28 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: any[]): any {
 } as typeof original;
 /* eslint-enable @typescript-eslint/consistent-type-assertions, @typescript-eslint/no-explicit-any, @typescript-eslint/unbound-method */
 
+/**
+ * CPU time of this run's Postgres backends (Linux /proc, same machine), read before the pool
+ * closes them: the server's share of the work, apart from whatever else the server is doing.
+ */
+async function backendCpu(pool: pg.Pool): Promise<number | undefined> {
+  const r = await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
+  const ticks = await Promise.all(
+    r.rows.map(async ({ pid }) => {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+      const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return fields ? Number(fields[11]) + Number(fields[12]) : Number.NaN;
+    }),
+  );
+  const sum = ticks.reduce((a, b) => a + b, 0);
+  return Number.isFinite(sum) ? sum * 10 : undefined; // USER_HZ is 100 on Linux
+}
+let cpuAtStart = process.cpuUsage();
+const nodeCpuMs = () => {
+  const u = process.cpuUsage(cpuAtStart);
+  return (u.user + u.system) / 1000;
+};
+
 const url = `postgres://postgres@127.0.0.1:5432/lifecycle_profile_${Date.now().toString(36)}`;
 await createDatabase(url);
 const pool = createPool({ connectionString: url, max: 4 });
@@ -72,6 +95,7 @@ try {
     stream.push({ event, topic: "profile", partition: p, offset: stream.length });
   }
   spent.clear();
+  cpuAtStart = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     streams.map(async (stream) => {
@@ -79,9 +103,11 @@ try {
     }),
   );
   const total = performance.now() - t0;
+  const backendCpuMs = await backendCpu(pool);
   const batches = streams.reduce((n, st) => n + Math.ceil(st.length / BATCH), 0);
   const sql = [...spent.values()].reduce((a, e) => a + e.ms, 0);
   console.log(`${EVENTS} events in ${batches} batches of ${BATCH}, ${partitions} partition(s) at once: ${(total / 1000).toFixed(1)} s = ${Math.round(EVENTS / (total / 1000))}/s; ${(total / batches).toFixed(1)} ms a batch`);
+  if (backendCpuMs !== undefined) console.log(`CPU per batch: postgres backends ${(backendCpuMs / batches).toFixed(1)} ms, node ${(nodeCpuMs() / batches).toFixed(1)} ms`);
   if (partitions > 1) console.log("(several batches at once: the statement times below overlap and add up to more than the wall time)");
   console.log(`statement                         ms/batch   share   calls/batch`);
   for (const [k, e] of [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
