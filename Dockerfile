@@ -13,11 +13,13 @@ COPY packages/kafka/package.json packages/kafka/
 COPY packages/queue/package.json packages/queue/
 COPY packages/domain/package.json packages/domain/
 COPY packages/engine/package.json packages/engine/
+COPY packages/pipeline/package.json packages/pipeline/
 COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/testkit/package.json packages/testkit/
 COPY services/ingest/package.json services/ingest/
 COPY services/worker/package.json services/worker/
 COPY services/api/package.json services/api/
+COPY test/package.json test/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages
