@@ -2,9 +2,13 @@ import { createJobOutcomeRepo, type JobOutcome, type OutboxRepo, type Queryable 
 import { whyExpired, type FollowUpIntent } from "@lifecycle/domain";
 import { FollowUpJob, followUpJobId, followUpQueue, type OutboxMessage } from "@lifecycle/events";
 
-/** The BullMQ job payload of a follow-up intent. */
+/**
+ * The BullMQ job payload of a follow-up intent. Built, not parsed: the intent is typed domain
+ * output, and a parse failure here would fail the whole batch's transaction. The relay parses the
+ * stored row (a row that does not parse is marked failed, alone) and the worker parses the job.
+ */
 export function followUpJobFor(i: FollowUpIntent): FollowUpJob {
-  return FollowUpJob.parse({
+  return {
     customerId: i.customerId,
     playbook: i.playbook,
     trigger: i.trigger,
@@ -15,7 +19,7 @@ export function followUpJobFor(i: FollowUpIntent): FollowUpJob {
     expiresAt: i.expiresAt.toISOString(),
     priority: i.priority,
     context: i.context,
-  });
+  };
 }
 
 /** The outbox row for a follow-up: its dedupe key is the BullMQ job id, so a replay adds nothing. */

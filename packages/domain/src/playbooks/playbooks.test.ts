@@ -80,7 +80,7 @@ describe("the condition re-checked when a job runs", () => {
   const later = new Date("2025-06-05T00:00:00Z");
 
   it("expired jobs are skipped, whatever the playbook", () => {
-    expect(check(job("thank-you"), {}, new Date("2025-06-15T00:00:01Z"))).toEqual({ send: false, why: "expired: due 2025-06-01T01:00:00Z, checked 2025-06-15T00:00:01.000Z" });
+    expect(check(job("thank-you"), {}, new Date("2025-06-15T00:00:01Z"))).toEqual({ send: false, why: "expired: due 2025-06-01T01:00:00.000Z, checked 2025-06-15T00:00:01.000Z" });
   });
 
   it("win-backs and cross-sells only while the stage still holds", () => {
