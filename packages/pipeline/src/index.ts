@@ -5,3 +5,4 @@ export { createRelayMetrics, type RelayMetrics } from "./relay-metrics.js";
 export { applyIsolatingPoison, addOutcomes, type DbRejected } from "./isolate-poison.js";
 export { relayEnv } from "./relay-config.js";
 export { stageChangePublisher } from "./stage-change-publisher.js";
+export { createBatchMerger, type BatchMerger, type BatchMergerOptions, type MergedShare } from "./batch-merger.js";

@@ -3,15 +3,15 @@ import { ConfigError, loadConfig } from "@lifecycle/config";
 import { IngestConfig } from "./config.js";
 
 describe("ingest configuration", () => {
-  it("defaults to 12 partitions per created topic and 2 partitions in flight on a pool of 10", () => {
+  it("defaults to 12 partitions per created topic, 12 batches merged, 2 transactions in flight on a pool of 10", () => {
     const c = loadConfig(IngestConfig, {});
-    expect([c.TOPIC_PARTITIONS, c.INGEST_CONCURRENCY, c.PG_POOL_MAX]).toEqual([12, 2, 10]);
+    expect([c.TOPIC_PARTITIONS, c.INGEST_CONCURRENCY, c.INGEST_TRANSACTIONS, c.PG_POOL_MAX]).toEqual([12, 12, 2, 10]);
     expect([c.PG_STATEMENT_TIMEOUT_MS, c.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS]).toEqual([60_000, 60_000]);
   });
 
-  it("refuses more partitions in flight than the pool has connections to spare", () => {
-    expect(() => loadConfig(IngestConfig, { INGEST_CONCURRENCY: "10", PG_POOL_MAX: "10" })).toThrow(ConfigError);
-    expect(() => loadConfig(IngestConfig, { INGEST_CONCURRENCY: "10", PG_POOL_MAX: "10" })).toThrow(/INGEST_CONCURRENCY: must be below PG_POOL_MAX/);
-    expect(loadConfig(IngestConfig, { INGEST_CONCURRENCY: "9", PG_POOL_MAX: "10" }).INGEST_CONCURRENCY).toBe(9);
+  it("refuses more transactions in flight than the pool has connections to spare", () => {
+    expect(() => loadConfig(IngestConfig, { INGEST_TRANSACTIONS: "10", PG_POOL_MAX: "10" })).toThrow(ConfigError);
+    expect(() => loadConfig(IngestConfig, { INGEST_TRANSACTIONS: "10", PG_POOL_MAX: "10" })).toThrow(/INGEST_TRANSACTIONS: must be below PG_POOL_MAX/);
+    expect(loadConfig(IngestConfig, { INGEST_TRANSACTIONS: "9", PG_POOL_MAX: "10" }).INGEST_TRANSACTIONS).toBe(9);
   });
 });

@@ -19,8 +19,13 @@ export const IngestConfig = z.object({
    * partitions to the others. Lower recovers faster; too low evicts busy members. @defaultValue 30000
    */
   INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
-  /** Partitions processed at once; each holds its own database transaction. @defaultValue 2 */
-  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Partition batches handled at once; the batches waiting together are applied in one database
+   * transaction (many partitions with a few events each then cost one commit, not one each). @defaultValue 12
+   */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(12),
+  /** Ingest transactions in flight at once, each holding a connection. @defaultValue 2 */
+  INGEST_TRANSACTIONS: z.coerce.number().int().min(1).max(64).default(2),
   /** Input topics, comma-separated. @defaultValue the four topics of CONTRACT.md section 1 */
   INPUT_TOPICS: CommaList.default([...INPUT_TOPICS]),
   /** Where undecodable and invalid events go, with the reason. @defaultValue lifecycle-dlq */
@@ -32,7 +37,6 @@ export const IngestConfig = z.object({
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   ...currencyEnv,
 })
-  // Each partition in flight holds a connection for its transaction, and the relay needs one more.
-  .refine((c) => c.INGEST_CONCURRENCY < c.PG_POOL_MAX, { path: ["INGEST_CONCURRENCY"], message: "must be below PG_POOL_MAX: each partition in flight holds a connection, and the outbox relay needs one" })
+  .refine((c) => c.INGEST_TRANSACTIONS < c.PG_POOL_MAX, { path: ["INGEST_TRANSACTIONS"], message: "must be below PG_POOL_MAX: each transaction in flight holds a connection, and the outbox relay needs one" })
   .transform((c) => ({ ...c, rates: ratesOf(c) }));
 export type IngestConfig = z.infer<typeof IngestConfig>;

@@ -7,7 +7,7 @@ import { ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { LifecycleEventsConsumer } from "./consumers/lifecycle-events.consumer.js";
-import { addOutcomes, applyEvents, createApplyDeps, createDeadLetterWriter, createOutboxRelay, createRelayMetrics, stageChangePublisher, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
+import { addOutcomes, applyEvents, createApplyDeps, createBatchMerger, createDeadLetterWriter, createOutboxRelay, createRelayMetrics, stageChangePublisher, type AcceptedEvent, type ApplyOutcome } from "@lifecycle/pipeline";
 
 import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";
 
@@ -38,8 +38,10 @@ export interface IngestServiceDeps {
    * transaction per event, the naive baseline the benchmark compares against. @defaultValue batch
    */
   applyMode?: "batch" | "per-event";
-  /** Partitions processed at once. @defaultValue 1 */
+  /** Partition batches handled at once; those waiting together share one transaction. @defaultValue 1 */
   concurrency?: number;
+  /** Ingest transactions in flight at once. @defaultValue 2 */
+  transactions?: number;
   onCommitted?: (events: readonly AcceptedEvent[], committedAt: number) => void;
   onFatal?: (error: Error) => void;
   /** Follow-ups move from Postgres into BullMQ when due within this. @defaultValue 300000 */
@@ -104,6 +106,12 @@ export async function createIngestService(deps: IngestServiceDeps) {
     return total;
   };
 
+  const merger = createBatchMerger({
+    apply: (events) => (deps.applyMode === "per-event" ? applyOneByOne(events) : applyEvents(applyDeps, events)),
+    fullAt: deps.concurrency ?? 1,
+    maxInFlight: deps.transactions ?? 2,
+  });
+
   const consumer = new LifecycleEventsConsumer({
     kafka: deps.kafka,
     groupId: deps.groupId,
@@ -112,9 +120,9 @@ export async function createIngestService(deps: IngestServiceDeps) {
     decode,
     deadLetters: createDeadLetterWriter({ producer, topic: deps.dlqTopic }),
     apply: async (events) => {
-      const outcome = deps.applyMode === "per-event" ? await applyOneByOne(events) : await applyEvents(applyDeps, events);
-      if (outcome.outboxed) relay.wake();
-      return outcome;
+      const share = await merger.apply(events);
+      if (share.outcome.outboxed) relay.wake();
+      return share;
     },
     concurrency: deps.concurrency,
     onCommitted: deps.onCommitted,

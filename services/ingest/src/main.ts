@@ -30,6 +30,7 @@ const service = await createIngestService({
   groupId: config.INGEST_GROUP_ID,
   sessionTimeoutMs: config.INGEST_SESSION_TIMEOUT_MS,
   concurrency: config.INGEST_CONCURRENCY,
+  transactions: config.INGEST_TRANSACTIONS,
   inputTopics: config.INPUT_TOPICS,
   dlqTopic: config.DLQ_TOPIC,
   stageChangedTopic: config.STAGE_CHANGED_TOPIC,

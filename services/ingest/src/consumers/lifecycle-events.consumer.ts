@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { KafkaHeaders, LifecycleEvent, Rejection, Result } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
-import { applyIsolatingPoison, type AcceptedEvent, type ApplyOutcome, type DeadLetter, type DeadLetterWriter } from "@lifecycle/pipeline";
+import type { AcceptedEvent, ApplyOutcome, DeadLetter, DeadLetterWriter, MergedShare } from "@lifecycle/pipeline";
 import type { IngestMetrics } from "../ingest-metrics.js";
 
 export interface LifecycleConsumerDeps {
@@ -14,8 +14,11 @@ export interface LifecycleConsumerDeps {
   /** Bytes and headers to a valid event, or the reason to dead-letter them. */
   decode: (value: Buffer | null, headers: KafkaHeaders) => Result<LifecycleEvent, Rejection>;
   deadLetters: DeadLetterWriter;
-  /** Applies one partition's valid events; must be idempotent (a batch can be redelivered). */
-  apply: (events: readonly AcceptedEvent[]) => Promise<ApplyOutcome>;
+  /**
+   * Applies one partition's valid events (possibly in one transaction with other partitions'),
+   * isolating those Postgres refuses; must be idempotent (a batch can be redelivered).
+   */
+  apply: (events: readonly AcceptedEvent[]) => Promise<MergedShare>;
   metrics: IngestMetrics;
   logger: Logger;
   /** Called after a batch's offsets are committed (its state is committed before that). */
@@ -134,7 +137,7 @@ export class LifecycleEventsConsumer {
       if (!payload.isRunning() || payload.isStale()) return; // partition lost or shutting down: commit nothing
       try {
         await this.deps.deadLetters.send(rejected);
-        const applied = await withHeartbeats(() => applyIsolatingPoison(this.deps.apply, accepted), () => payload.heartbeat());
+        const applied = await withHeartbeats(() => this.deps.apply(accepted), () => payload.heartbeat());
         refused = applied.rejected.flatMap((r) => {
           const m = byOffset.get(r.event.offset);
           return m ? [letter(m, r.reason)] : [];
