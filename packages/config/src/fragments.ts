@@ -51,6 +51,9 @@ export const httpEnv = {
 export const secretKeys = ["DATABASE_URL", "REDIS_URL", "API_KEY_PEPPER", "WEBHOOK_SECRET", "SMTP_PASSWORD"] as const;
 
 /** Money: the base currency every amount is summed in, and rates to it from other currencies. */
+/** The largest rate to the base currency accepted (1 unit = this many base units). */
+export const FX_RATE_MAX = 1_000_000;
+
 export const currencyEnv = {
   /** The currency every amount is summed in. @defaultValue USD */
   BASE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default("USD"),
@@ -58,7 +61,16 @@ export const currencyEnv = {
    * Rates to the base currency as JSON, e.g. `{"EUR":"1.08","GBP":"1.27"}` (1 EUR = 1.08 base).
    * Amounts in other currencies are rejected (dead-lettered). @defaultValue {} (base currency only)
    */
-  FX_RATES: JsonEnv.pipe(z.record(z.string().regex(/^[A-Z]{3}$/), z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().positive()]).transform(String))),
+  FX_RATES: JsonEnv.pipe(
+    z.record(
+      z.string().regex(/^[A-Z]{3}$/),
+      z
+        .union([z.string().regex(/^\d{1,7}(\.\d{1,12})?$/), z.number().positive()])
+        .transform(String)
+        // Bounded so that an amount in the base currency cannot grow past what was checked for.
+        .refine((r) => Number(r) > 0 && Number(r) <= FX_RATE_MAX, `must be above 0 and at most ${FX_RATE_MAX}`),
+    ),
+  ),
 };
 
 /** Rates to the base currency, the base itself at "1". */

@@ -1,4 +1,5 @@
 import type { Queryable } from "@lifecycle/db";
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from "@lifecycle/events";
 
 /**
  * The engine's "now" (CONTRACT.md section 2). `wall`: the machine's time, for production.
@@ -7,8 +8,6 @@ import type { Queryable } from "@lifecycle/db";
  */
 export type ClockMode = "wall" | "watermark";
 
-/** How far past wall time event times (and so the watermark) may go. @defaultValue 1 day */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 86_400_000;
 
 export function createClock({ mode, wallNow = () => new Date(), maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS }: { mode: ClockMode; wallNow?: () => Date; maxFutureSkewMs?: number }) {
   return {

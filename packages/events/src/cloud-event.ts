@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { eventTimeProblem } from "./event-time.js";
 
 /** RFC 3339 date-time with an explicit offset (`Z` or `±hh:mm`), as CONTRACT.md section 1 requires. */
 export const RFC3339_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -20,7 +21,10 @@ export const CloudEventEnvelope = z.object({
   time: z
     .string()
     .regex(RFC3339_WITH_OFFSET, "must be an RFC 3339 date-time with an offset")
-    .refine((t) => !Number.isNaN(Date.parse(t)), "is not a real date-time"),
+    .superRefine((t, ctx) => {
+      const problem = eventTimeProblem(t);
+      if (problem && RFC3339_WITH_OFFSET.test(t)) ctx.addIssue({ code: "custom", message: problem });
+    }),
   datacontenttype: z.literal("application/json").optional(),
   data: z.unknown(),
 });

@@ -1,10 +1,13 @@
 export { TOPICS, INPUT_TOPICS, topicForType, type TopicKey, type InputTopics } from "./topics.js";
 export { CloudEventEnvelope, RFC3339_WITH_OFFSET } from "./cloud-event.js";
+export { DEFAULT_MAX_FUTURE_SKEW_MS, eventTimeProblem } from "./event-time.js";
 export {
   decodeCloudEvent,
   decodeLifecycleEvent,
   validateLifecycleEvent,
   issuesToRejection,
+  REJECTION_KINDS,
+  type DecodeOptions,
   type KafkaHeaders,
   type Rejection,
 } from "./decode.js";
@@ -17,4 +20,5 @@ export { syntheticEvents, seededRandom, type SyntheticOptions } from "./syntheti
 export { LIFECYCLE_STAGES, Stage, StageChanged, StageChangedData } from "./schemas/stage-changed.js";
 export { buildContractDocs } from "./contract-docs.js";
 export { checkCurrency } from "./currency.js";
+export { decodeEnv, decodeForIngest } from "./decode-ingest.js";
 export { OutboxMessage, FollowUpOutboxMessage, StageChangedOutboxMessage } from "./outbox.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
-import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
+import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 
 export const ApiConfig = z.object({
   ...pgEnv,
@@ -10,6 +10,7 @@ export const ApiConfig = z.object({
   ...logEnv,
   ...engineEnv,
   ...currencyEnv,
+  ...decodeEnv,
   /** @defaultValue 127.0.0.1 */
   API_HOST: z.string().min(1).default("127.0.0.1"),
   /** @defaultValue 8080 */

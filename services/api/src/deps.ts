@@ -22,6 +22,8 @@ export interface ApiDeps {
   settings: EngineSettings;
   /** Rates to the base currency (the base at "1"): POST /v1/events rejects other currencies, as the consumer does. */
   rates: Readonly<Record<string, string>>;
+  /** How far past the clock an event time may be (POST /v1/events, as the consumer). @defaultValue 1 day */
+  maxFutureSkewMs?: number;
   /** Produces validated events to their input topics (POST /v1/events). */
   publishEvents: (events: readonly LifecycleEvent[]) => Promise<void>;
   stageChanges: StageChangeFeed;

@@ -38,6 +38,7 @@ const app = await buildApp(
     keys: createApiKeyRepo(pool),
     settings: engineSettings(config),
     rates: ratesOf(config),
+    maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
     publishEvents: createEventPublisher({ producer, topics }),
     stageChanges,
     queues: Object.values(followUps.queues),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, probeEnv, ratesOf, redisEnv } from "@lifecycle/config";
-import { INPUT_TOPICS, TOPICS } from "@lifecycle/events";
+import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
 
@@ -11,6 +11,7 @@ export const IngestConfig = z.object({
   ...logEnv,
   ...engineEnv,
   ...relayEnv,
+  ...decodeEnv,
   ...probeEnv(9464),
   /** Consumer group of the lifecycle consumer. @defaultValue lifecycle-ingest */
   INGEST_GROUP_ID: z.string().min(1).default("lifecycle-ingest"),

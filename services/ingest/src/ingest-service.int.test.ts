@@ -18,8 +18,9 @@ const good = (id: string, data: object = { orderId: id, amount: "10.00", currenc
   JSON.stringify({ specversion: "1.0", id, source: "t", type: "purchase.completed", subject: customer, time: "2026-05-01T10:00:00Z", data });
 const ev = (patch: object) => JSON.stringify({ specversion: "1.0", id: uniqueName("bad"), source: "t", subject: customer, time: "2026-05-01T10:00:00Z", ...patch });
 
-// Every kind of bad input, each between good events.
-const BAD: { kind: string; paths: string[]; value: string | null }[] = [
+// Every kind of bad input, each between good events: what the decoder refuses, then what only
+// Postgres refuses (a CHECK constraint this test adds to its own database).
+const BAD: { kind: string; paths: string[]; value: string | null; sqlState?: string }[] = [
   { kind: "empty", paths: [], value: null },
   { kind: "not-json", paths: [], value: "{oops" },
   { kind: "invalid-envelope", paths: ["specversion"], value: ev({ specversion: "0.3", type: "ticket.reopened", data: { ticketId: "t" } }) },
@@ -28,10 +29,20 @@ const BAD: { kind: string; paths: string[]; value: string | null }[] = [
   { kind: "invalid-data", paths: ["data.orderId"], value: ev({ type: "purchase.completed", data: { amount: "1", currency: "USD" } }) },
   { kind: "out-of-range", paths: ["data.score"], value: ev({ type: "survey.responded", data: { kind: "nps", score: 11 } }) },
   { kind: "unsupported-currency", paths: ["data.currency"], value: ev({ type: "purchase.completed", data: { orderId: "x", amount: "1", currency: "JPY" } }) },
+  // What Postgres would refuse, or store as nonsense, refused at the door (issue 9).
+  { kind: "invalid-time", paths: ["time"], value: ev({ time: "2025-02-30T10:00:00Z", type: "ticket.reopened", data: { ticketId: "t" } }) },
+  { kind: "invalid-time", paths: ["time"], value: ev({ time: "0000-01-01T00:00:00Z", type: "ticket.reopened", data: { ticketId: "t" } }) },
+  { kind: "time-in-future", paths: ["time"], value: ev({ time: "9999-12-31T23:59:59Z", type: "ticket.reopened", data: { ticketId: "t" } }) },
+  { kind: "invalid-text", paths: ["data.channel"], value: ev({ type: "purchase.completed", data: { orderId: "nul", amount: "1", currency: "USD", channel: "web\u0000" } }) },
+  { kind: "invalid-text", paths: ["data.ticketId"], value: ev({ type: "ticket.reopened", data: { ticketId: "t\uD800" } }) },
+  { kind: "invalid-data", paths: ["data.amount"], value: ev({ type: "purchase.completed", data: { orderId: "big", amount: "1234567890123.5", currency: "USD" } }) },
+  // Valid to the decoder, refused by Postgres: isolated from its batch and dead-lettered with the SQLSTATE.
+  { kind: "db-rejected", paths: [], sqlState: "23514", value: ev({ type: "purchase.completed", data: { orderId: "poison-order", amount: "1", currency: "USD" } }) },
 ];
 
 describe("the ingest service on a real broker", () => {
   test.beforeAll(async ({ infra, database }) => {
+    await database.pool.query("ALTER TABLE orders ADD CONSTRAINT test_refuses_poison CHECK (order_id <> 'poison-order')");
     kafka = createKafka({ brokers: infra.kafka.brokers, clientId: "ingest-int", logger });
     const redis = createRedisConnection(infra.redis.url, "ingest-int");
     const prefix = uniqueName("lt");
@@ -44,7 +55,7 @@ describe("the ingest service on a real broker", () => {
     for (const step of teardown) await step();
   });
 
-  test("dead-letters every kind of bad input with its reason, applies the good events around it", async ({ database }) => {
+  test("dead-letters every kind of bad input with its reason, poison Postgres refuses included, and applies the good events around it", async ({ database }) => {
     const messages: { key: string; value: string | null }[] = [{ key: customer, value: good("g-0") }];
     BAD.forEach((b, i) => messages.push({ key: customer, value: b.value }, { key: customer, value: good(`g-${i + 1}`) }));
     await produceEvents(kafka, topic, messages.map((m, i) => ({ ...m, headers: { n: String(i) } })));
@@ -58,14 +69,16 @@ describe("the ingest service on a real broker", () => {
     letters.forEach((letter, i) => {
       const bad = BAD[i];
       const reason: unknown = JSON.parse(letter.headers.dlq_reason ?? "{}");
-      expect(reason).toMatchObject({ kind: bad?.kind, paths: bad?.paths });
+      expect(reason).toMatchObject({ kind: bad?.kind, paths: bad?.paths, ...(bad?.sqlState ? { sqlState: bad.sqlState } : {}) });
       expect(letter.value?.toString() ?? null).toBe(bad?.value === null ? null : bad?.value);
       expect(letter.key).toBe(customer);
       expect(letter.headers).toMatchObject({ n: String(2 * i + 1), dlq_source_topic: topic, dlq_source_partition: "0", dlq_source_offset: String(2 * i + 1) });
     });
 
     const metrics = await service.metrics.registry.getSingleMetricAsString("lifecycle_ingest_events_total");
-    for (const b of BAD) expect(metrics).toContain(`lifecycle_ingest_events_total{outcome="dead_lettered",kind="${b.kind}"} 1`);
+    const perKind = new Map<string, number>();
+    for (const b of BAD) perKind.set(b.kind, (perKind.get(b.kind) ?? 0) + 1);
+    for (const [kind, n] of perKind) expect(metrics).toContain(`lifecycle_ingest_events_total{outcome="dead_lettered",kind="${kind}"} ${n}`);
     expect(metrics).toContain(`lifecycle_ingest_events_total{outcome="applied",kind=""} ${BAD.length + 1}`);
   });
 });

@@ -1,6 +1,6 @@
 import { Partitioners, type Kafka, type Producer } from "kafkajs";
 import type { Pool } from "@lifecycle/db";
-import { checkCurrency, decodeLifecycleEvent, err, TOPICS, type KafkaHeaders } from "@lifecycle/events";
+import { decodeForIngest, TOPICS, type KafkaHeaders } from "@lifecycle/events";
 import { createClock, type ClockMode } from "@lifecycle/engine";
 import type { EngineSettings } from "@lifecycle/domain";
 import { ensureTopics } from "@lifecycle/kafka";
@@ -44,6 +44,8 @@ export interface IngestServiceDeps {
   transactions?: number;
   onCommitted?: (events: readonly AcceptedEvent[], committedAt: number) => void;
   onFatal?: (error: Error) => void;
+  /** How far past the machine's clock an event time may be (decoder and watermark). @defaultValue 1 day */
+  maxFutureSkewMs?: number;
   /** Follow-ups move from Postgres into BullMQ when due within this. @defaultValue 300000 */
   followUpHorizonMs?: number;
 }
@@ -72,7 +74,7 @@ export async function createIngestService(deps: IngestServiceDeps) {
 
   const metrics = deps.metrics ?? createIngestMetrics();
   const publishStageChanges = stageChangePublisher(producer, stageChangedTopic);
-  const clock = createClock({ mode: deps.clock ?? "wall" });
+  const clock = createClock({ mode: deps.clock ?? "wall", maxFutureSkewMs: deps.maxFutureSkewMs });
   const applyDeps = createApplyDeps({
     pool: deps.pool,
     rates: deps.rates,
@@ -93,12 +95,7 @@ export async function createIngestService(deps: IngestServiceDeps) {
     horizonMs: deps.followUpHorizonMs,
   });
 
-  const decode = (value: Buffer | null, headers: KafkaHeaders) => {
-    const decoded = decodeLifecycleEvent(value, headers);
-    if (!decoded.ok) return decoded;
-    const rejection = checkCurrency(decoded.value, deps.rates);
-    return rejection ? err(rejection) : decoded;
-  };
+  const decode = (value: Buffer | null, headers: KafkaHeaders) => decodeForIngest(value, headers, { rates: deps.rates, maxFutureSkewMs: deps.maxFutureSkewMs });
 
   const applyOneByOne = async (events: readonly AcceptedEvent[]): Promise<ApplyOutcome> => {
     let total: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };

@@ -35,6 +35,7 @@ const service = await createIngestService({
   dlqTopic: config.DLQ_TOPIC,
   stageChangedTopic: config.STAGE_CHANGED_TOPIC,
   followUpHorizonMs: config.FOLLOW_UP_HORIZON_MS,
+  maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
   clock: config.LIFECYCLE_CLOCK,
   engineSettings: engineSettings(config),
   modelCacheMs: config.CLV_MODEL_CACHE_MS,

@@ -317,11 +317,16 @@ describe("alerts, metrics and events routes", () => {
         event({ id: "bad-time", time: "2025-05-20 10:00" }),
         { ...event({}), id: undefined },
         event({ id: "bad-currency", data: { orderId: "o-jpy", amount: "1000", currency: "JPY" } }),
+        // What Postgres would refuse, refused here as the consumer refuses it (issue 9).
+        event({ id: "bad-day", time: "2025-02-30T10:00:00Z" }),
+        event({ id: "bad-future", time: "9999-12-31T23:59:59Z" }),
+        event({ id: "bad-text", data: { orderId: "o-nul\u0000", amount: "1", currency: "USD" } }),
+        event({ id: "bad-amount", data: { orderId: "o-big", amount: "1234567890123", currency: "USD" } }),
       ];
       const r = await h.app.inject({ method: "POST", url: "/v1/events", headers: h.auth(h.keys.ingest), payload: batch });
       expect(r.statusCode).toBe(202);
       const body = z.object({ accepted: z.number(), rejected: z.number(), results: z.array(z.object({ index: z.number(), id: z.string().nullable(), status: z.string(), reason: z.object({ kind: z.string(), message: z.string(), paths: z.array(z.string()) }).optional() })) }).parse(r.json());
-      expect(body).toMatchObject({ accepted: 2, rejected: 6 });
+      expect(body).toMatchObject({ accepted: 2, rejected: 10 });
       expect(body.results.map((x) => [x.index, x.id, x.status, x.reason?.kind])).toEqual([
         [0, purchase.id, "accepted", undefined],
         [1, "bad-score", "rejected", "out-of-range"],
@@ -331,6 +336,10 @@ describe("alerts, metrics and events routes", () => {
         [5, "bad-time", "rejected", "invalid-time"],
         [6, null, "rejected", "invalid-envelope"],
         [7, "bad-currency", "rejected", "unsupported-currency"], // no rate from JPY: the consumer would dead-letter it
+        [8, "bad-day", "rejected", "invalid-time"],
+        [9, "bad-future", "rejected", "time-in-future"],
+        [10, "bad-text", "rejected", "invalid-text"],
+        [11, "bad-amount", "rejected", "invalid-data"],
       ]);
       expect(body.results[1]?.reason?.paths).toEqual(["data.score"]);
 

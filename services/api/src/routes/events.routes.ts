@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { checkCurrency, decodeLifecycleEvent, type LifecycleEvent, type Rejection } from "@lifecycle/events";
+import { decodeForIngest, REJECTION_KINDS, type LifecycleEvent, type Rejection, type Result } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { problem } from "../http/problem.js";
 import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
@@ -19,7 +19,7 @@ const EventsBody = z
   .describe("CloudEvents 1.0 in structured JSON mode (CONTRACT.md section 1): one object, or an array of 1 to 1000");
 
 const RejectionSchema = z.object({
-  kind: z.enum(["empty", "not-json", "invalid-envelope", "invalid-time", "unknown-type", "invalid-data", "out-of-range", "unsupported-currency"]),
+  kind: z.enum(REJECTION_KINDS),
   message: z.string(),
   paths: z.array(z.string()),
 });
@@ -46,16 +46,14 @@ and not produced. Content types: \`application/json\`, \`application/cloudevents
 
 Re-sending is safe: the event \`id\` is the idempotency key. A 503 means Kafka did not confirm the batch: no event is \
 claimed accepted, though some may have been written; send the whole batch again. An amount in a currency without a \
-configured rate is rejected here (\`unsupported-currency\`), as the consumer would dead-letter it.`;
+configured rate is rejected here (\`unsupported-currency\`), as the consumer would dead-letter it; so is a time later than \
+now + \`MAX_FUTURE_SKEW_MS\` (\`time-in-future\`) and a string Postgres cannot store (\`invalid-text\`).`;
 
 const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).data?.id ?? null;
 
-/** The consumer's own checks: its decoder, fed the bytes a producer would have sent, then the currency. */
-function validate(item: unknown, rates: Readonly<Record<string, string>>): { ok: true; value: LifecycleEvent } | { ok: false; error: Rejection } {
-  const decoded = decodeLifecycleEvent(Buffer.from(JSON.stringify(item) ?? "", "utf8"));
-  if (!decoded.ok) return decoded;
-  const rejection = checkCurrency(decoded.value, rates);
-  return rejection ? { ok: false, error: rejection } : decoded;
+/** The consumer's own checks, fed the bytes a producer would have sent. */
+function validate(item: unknown, deps: Pick<ApiDeps, "rates" | "maxFutureSkewMs">): Result<LifecycleEvent, Rejection> {
+  return decodeForIngest(Buffer.from(JSON.stringify(item) ?? "", "utf8"), {}, { rates: deps.rates, maxFutureSkewMs: deps.maxFutureSkewMs });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -93,7 +91,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       const items = Array.isArray(request.body) ? request.body : [request.body];
       const valid: LifecycleEvent[] = [];
       const results: EventResult[] = items.map((item, index) => {
-        const checked = validate(item, deps.rates);
+        const checked = validate(item, deps);
         if (!checked.ok) return { index, id: idOf(item), status: "rejected", reason: checked.error };
         valid.push(checked.value);
         return { index, id: checked.value.id, status: "accepted" };
