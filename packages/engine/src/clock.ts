@@ -8,7 +8,6 @@ import { DEFAULT_MAX_FUTURE_SKEW_MS } from "@lifecycle/events";
  */
 export type ClockMode = "wall" | "watermark";
 
-
 export function createClock({ mode, wallNow = () => new Date(), maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS }: { mode: ClockMode; wallNow?: () => Date; maxFutureSkewMs?: number }) {
   return {
     mode,
