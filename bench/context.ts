@@ -107,7 +107,7 @@ export async function outboxFigures(pool: Pool) {
 
 
 /** The ingest config's INGEST_CONCURRENCY default (services/ingest/src/config.ts), for what runs in-process. */
-export const DEFAULT_INGEST_CONCURRENCY = 12;
+export const DEFAULT_INGEST_CONCURRENCY = 48;
 
 /** `work`, or a loud failure once `ms` have passed. */
 export async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {

@@ -3,9 +3,9 @@ import { ConfigError, loadConfig } from "@lifecycle/config";
 import { IngestConfig } from "./config.js";
 
 describe("ingest configuration", () => {
-  it("defaults to 12 partitions per created topic, 12 batches merged, 2 transactions in flight on a pool of 10", () => {
+  it("defaults to 12 partitions per created topic, 48 batches merged, 2 transactions in flight on a pool of 10", () => {
     const c = loadConfig(IngestConfig, {});
-    expect([c.TOPIC_PARTITIONS, c.INGEST_CONCURRENCY, c.INGEST_TRANSACTIONS, c.PG_POOL_MAX]).toEqual([12, 12, 2, 10]);
+    expect([c.TOPIC_PARTITIONS, c.INGEST_CONCURRENCY, c.INGEST_TRANSACTIONS, c.PG_POOL_MAX]).toEqual([12, 48, 2, 10]);
     expect([c.PG_STATEMENT_TIMEOUT_MS, c.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS]).toEqual([60_000, 60_000]);
   });
 

@@ -103,11 +103,11 @@ export async function createIngestService(deps: IngestServiceDeps) {
     return total;
   };
 
-  const merger = createBatchMerger({
-    apply: (events) => (deps.applyMode === "per-event" ? applyOneByOne(events) : applyEvents(applyDeps, events)),
-    fullAt: deps.concurrency ?? 1,
-    maxInFlight: deps.transactions ?? 2,
-  });
+  // The naive baseline keeps its old shape: each partition batch on its own, one transaction per event.
+  const merger =
+    deps.applyMode === "per-event"
+      ? createBatchMerger({ apply: applyOneByOne, fullAt: 1, lingerMs: 0, maxEvents: 1, maxInFlight: deps.transactions ?? 2 })
+      : createBatchMerger({ apply: (events) => applyEvents(applyDeps, events), fullAt: deps.concurrency ?? 1, maxInFlight: deps.transactions ?? 2 });
 
   const consumer = new LifecycleEventsConsumer({
     kafka: deps.kafka,
