@@ -1,16 +1,16 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { Pool } from "@lifecycle/db";
-import type { Kafka } from "kafkajs";
 import { StageChanged, syntheticEvents, type LifecycleEvent } from "@lifecycle/events";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
 import {
   consumerLag,
+  countRecordedEvents,
   createTestLogger,
   describe,
   expect,
   produceEvents,
-  readTopic,
+  readWholeTopic,
   startService,
   stateSnapshot,
   test,
@@ -63,17 +63,7 @@ async function setup(infra: TestInfra, databaseUrl: string, name: string) {
   return { topic, kafka, groupId, stageTopic, start };
 }
 
-/** Every message on a topic: as many as its partitions' high watermarks add up to. */
-async function readAll(kafka: Kafka, topic: string) {
-  const admin = kafka.admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  await admin.disconnect();
-  return readTopic(kafka, topic, total, 60_000);
-}
 
-const countEvents = async (pool: Pool, prefix: string) =>
-  (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_events WHERE event_id LIKE $1", [`${prefix}%`])).rows[0]?.n ?? 0;
 
 // Each test produces 20,000 events, runs a process through a fault, and replays a reference.
 describe("ingest resilience (a real ingest process)", { timeout: 240_000 }, () => {
@@ -83,10 +73,10 @@ describe("ingest resilience (a real ingest process)", { timeout: 240_000 }, () =
     await produceEvents(kafka, topic, events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })));
 
     const first = await start();
-    await waitFor("some events applied", async () => ((await countEvents(database.pool, "kill-")) >= COUNT / 10 ? true : undefined), { intervalMs: 20 });
+    await waitFor("some events applied", async () => ((await countRecordedEvents(database.pool, "kill-")) >= COUNT / 10 ? true : undefined), { intervalMs: 20 });
     first.child.kill("SIGKILL");
     await first.stop();
-    const atKill = await countEvents(database.pool, "kill-");
+    const atKill = await countRecordedEvents(database.pool, "kill-");
     expect(atKill, "the kill must land mid-stream for this test to mean anything").toBeLessThan(COUNT);
 
     const second = await start();
@@ -116,12 +106,12 @@ describe("ingest resilience (a real ingest process)", { timeout: 240_000 }, () =
     // The relay was killed mid-publish too: every recorded stage change still reached the topic,
     // and a message sent twice carries the same event id.
     const transitions = await database.pool.query<{ id: number }>("SELECT id FROM stage_transitions WHERE customer_id LIKE 'kill-%'");
-    const published = await readAll(kafka, stageTopic);
+    const published = await readWholeTopic(kafka, stageTopic);
     const ids = published.map((m) => StageChanged.parse(JSON.parse(m.value?.toString() ?? "null")).id);
     expect(transitions.rows.length).toBeGreaterThan(0);
     expect(new Set(ids)).toEqual(new Set(transitions.rows.map((t) => `stage-changed-${t.id}`)));
     await applyReference(database.pool, stream("ref-kill-"));
-    expect(await countEvents(database.pool, "kill-")).toBe(COUNT);
+    expect(await countRecordedEvents(database.pool, "kill-")).toBe(COUNT);
     expect(await stateSnapshot(database.pool, "kill-")).toEqual(await stateSnapshot(database.pool, "ref-kill-"));
   });
 
@@ -154,7 +144,7 @@ describe("ingest resilience (a real ingest process)", { timeout: 240_000 }, () =
     const { readFileSync } = await import("node:fs");
     expect(readFileSync(service.logFile, "utf8"), "the outage must actually have been hit").toContain("batch not applied; retrying");
     await applyReference(database.pool, stream("ref-out-"));
-    expect(await countEvents(database.pool, "out-")).toBe(COUNT);
+    expect(await countRecordedEvents(database.pool, "out-")).toBe(COUNT);
     expect(await stateSnapshot(database.pool, "out-")).toEqual(await stateSnapshot(database.pool, "ref-out-"));
   });
 });

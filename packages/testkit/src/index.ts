@@ -5,4 +5,4 @@ export { test, it, describe, expect, type InfraFixtures, type TestDatabase } fro
 export { createTestDatabase } from "./test-database.js";
 export { createTestLogger } from "./test-logger.js";
 export { arbitraryHistory } from "./arbitrary-events.js";
-export { stateSnapshot } from "./state-snapshot.js";
+export { countRecordedEvents, stateSnapshot } from "./state-snapshot.js";

@@ -26,6 +26,15 @@ export interface ReadMessage {
   offset: string;
 }
 
+/** Every message on a topic: as many as its partitions' high watermarks add up to. */
+export async function readWholeTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  await admin.disconnect();
+  return readTopic(kafka, topic, total, timeoutMs);
+}
+
 /** Reads a topic from the beginning until `count` messages arrived (or times out). */
 export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 20_000): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });

@@ -39,3 +39,9 @@ export async function stateSnapshot(db: Queryable, prefix: string, { derived = f
   }
   return snapshot;
 }
+
+/** How many events with ids starting with `prefix` the inbox has recorded. */
+export async function countRecordedEvents(db: Queryable, prefix: string): Promise<number> {
+  const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_events WHERE event_id LIKE $1", [`${prefix}%`]);
+  return r.rows[0]?.n ?? 0;
+}
