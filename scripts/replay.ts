@@ -7,7 +7,7 @@ import { z } from "zod";
 import { kafkaEnv, loadConfig, pgEnv } from "@lifecycle/config";
 import { createPool } from "@lifecycle/db";
 import { INPUT_TOPICS } from "@lifecycle/events";
-import { createKafka } from "@lifecycle/kafka";
+import { createKafkaFromSettings } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
 import { consumerLag, waitFor } from "@lifecycle/testkit/tools";
 import { createProgress } from "./lib/progress.js";
@@ -25,7 +25,7 @@ if (!path || !existsSync(path)) {
 }
 const format = values.format === "jsonl" || values.format === "cdnow" ? values.format : undefined;
 const config = loadConfig(z.object({ ...kafkaEnv, ...pgEnv, INGEST_GROUP_ID: z.string().default("lifecycle-ingest") }));
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "replay", logger: createLogger({ name: "replay", level: "warn", pretty: false }) });
+const kafka = createKafkaFromSettings(config, { clientId: "replay", logger: createLogger({ name: "replay", level: "warn", pretty: false }) });
 
 // CDNOW rows are ~30 bytes, JSON events ~250: a rough total for the progress bar.
 const estimate = Math.round(statSync(path).size / (path.endsWith(".txt") ? 30 : 250));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList, JsonEnv } from "./env-helpers.js";
+import { BoolEnv, CommaList, JsonEnv } from "./env-helpers.js";
 
 // Environment fragments. Each service composes the ones it needs into its own schema
 // and calls loadConfig() once, in main.ts.
@@ -20,6 +20,19 @@ export const kafkaEnv = {
   KAFKA_BROKERS: CommaList.default(["127.0.0.1:9092"]),
   /** Client id prefix reported to the broker. @defaultValue customer-lifecycle */
   KAFKA_CLIENT_ID: z.string().min(1).default("customer-lifecycle"),
+  /** Connect with TLS (SSL or SASL_SSL listeners). @defaultValue false */
+  KAFKA_SSL: BoolEnv.default(false),
+  /** PEM file of the CA that signed the brokers' certificates; unset: the system's CAs. */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  /** PEM files of a client certificate and its key, for brokers that require mutual TLS. */
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  /** SASL mechanism; unset: no SASL. */
+  KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  /** The SASL password, or KAFKA_SASL_PASSWORD_FILE naming a file that holds it (a mounted secret). */
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
 };
 
 export const redisEnv = {

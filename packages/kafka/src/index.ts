@@ -1,4 +1,5 @@
-export { createKafka, type CreateKafkaOptions } from "./create-kafka.js";
+export { createKafka, createKafkaFromSettings, type CreateKafkaOptions } from "./create-kafka.js";
+export { kafkaSecurityFrom, KafkaSettingsError, type KafkaSecurity, type KafkaSecuritySettings } from "./kafka-security.js";
 export { ensureTopics, type TopicSpec } from "./ensure-topics.js";
 export { waitForKafka } from "./wait-for-kafka.js";
 export { createEventPublisher, type EventPublisher } from "./event-publisher.js";

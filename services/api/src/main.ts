@@ -5,7 +5,7 @@ import { Partitioners } from "kafkajs";
 import { loadConfig, ratesOf, secretKeys } from "@lifecycle/config";
 import { createApiKeyRepo, createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
-import { createEventPublisher, createKafka } from "@lifecycle/kafka";
+import { createEventPublisher, createKafkaFromSettings } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { dependencyChecks } from "@lifecycle/telemetry";
@@ -19,7 +19,7 @@ const logger = createLogger({ name: "api", level: config.LOG_LEVEL, secretKeys }
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPoolFromSettings(config, "lifecycle-api");
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-api`, logger });
+const kafka = createKafkaFromSettings(config, { clientId: "api", logger });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
 await producer.connect();
 const admin = kafka.admin();

@@ -3,7 +3,7 @@ import closeWithGrace from "close-with-grace";
 import { loadConfig, secretKeys } from "@lifecycle/config";
 import { createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
-import { createKafka } from "@lifecycle/kafka";
+import { createKafkaFromSettings } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
@@ -18,7 +18,7 @@ const logger = createLogger({ name: "ingest", level: config.LOG_LEVEL, secretKey
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPoolFromSettings(config, "lifecycle-ingest");
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger });
+const kafka = createKafkaFromSettings(config, { clientId: "ingest", logger });
 const redis = createRedisConnection(config.REDIS_URL, "lifecycle-ingest");
 const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
 

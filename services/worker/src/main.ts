@@ -8,7 +8,7 @@ import { Partitioners } from "kafkajs";
 import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
-import { createKafka } from "@lifecycle/kafka";
+import { createKafkaFromSettings } from "@lifecycle/kafka";
 import { createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
@@ -54,7 +54,7 @@ const maintenance = createMaintenanceService({
 
 // The sweep and the refit write outbox rows (stage changes, win-backs): this process publishes
 // them itself, so nothing waits for an ingest replica to be up.
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-worker`, logger });
+const kafka = createKafkaFromSettings(config, { clientId: "worker", logger });
 const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 const followUps = createFollowUpQueues({ connection, prefix: config.QUEUE_PREFIX });
