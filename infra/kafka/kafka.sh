@@ -7,7 +7,7 @@
 #   kafka.sh stop      stop it (controlled shutdown, then SIGKILL after 30 s) and delete its state
 #   kafka.sh status    exit 0 if our broker on $KAFKA_PORT runs, 3 if not
 #
-# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_STATE_DIR
+# Environment: KAFKA_SASL_SSL=1 (a SASL_SSL listener, see secure_config), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_STATE_DIR
 # (${TMPDIR:-/tmp}/lifecycle-kafka-$KAFKA_PORT), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m),
 # KAFKA_JVM_EXTRA_OPTS (appended last, e.g. to re-enable the C2 JIT for benchmarks),
 # KAFKA_START_TIMEOUT (seconds, 90).
@@ -52,6 +52,28 @@ jvm_opts() { # heap options come first, so the caller's can be given as $1
        "-Dkafka.logs.dir=$state/logs -Dlog4j.configuration=file:$here/log4j.properties ${KAFKA_JVM_EXTRA_OPTS:-}"
 }
 
+# KAFKA_SASL_SSL=1: a CA and a broker certificate (keytool) in $state/tls (ca.pem is what clients
+# trust), SCRAM users ($KAFKA_SASL_USERS, "name:password ...") written when the storage is
+# formatted, the same users for PLAIN, and a plaintext inter-broker listener on $port+2.
+secure_config() {
+  command -v keytool >/dev/null || { echo "kafka: keytool (Java 17) is needed for KAFKA_SASL_SSL=1" >&2; exit 1; }
+  local tls="$state/tls" p=changeit internal_port="${KAFKA_INTERNAL_PORT:-$((port + 2))}" plain="" user
+  mkdir -p "$tls"
+  {
+    keytool -genkeypair -alias ca -keyalg RSA -keysize 2048 -dname CN=lifecycle-test-ca -ext bc:c -validity 3650 -keystore "$tls/ca.p12" -storetype PKCS12 -storepass $p
+    keytool -exportcert -rfc -alias ca -keystore "$tls/ca.p12" -storepass $p > "$tls/ca.pem"
+    keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -dname CN=localhost -validity 3650 -keystore "$tls/broker.p12" -storetype PKCS12 -storepass $p
+    keytool -certreq -alias broker -keystore "$tls/broker.p12" -storepass $p -file "$tls/broker.csr"
+    keytool -gencert -alias ca -keystore "$tls/ca.p12" -storepass $p -infile "$tls/broker.csr" -outfile "$tls/broker.pem" -rfc -ext SAN=dns:localhost,ip:127.0.0.1 -validity 3650
+    keytool -importcert -alias ca -file "$tls/ca.pem" -keystore "$tls/broker.p12" -storepass $p -noprompt
+    keytool -importcert -alias broker -file "$tls/broker.pem" -keystore "$tls/broker.p12" -storepass $p
+  } > "$state/logs/keytool.log" 2>&1 || { cat "$state/logs/keytool.log" >&2; exit 1; }
+  for user in ${KAFKA_SASL_USERS:-alice:alice-secret}; do plain="$plain user_${user%%:*}=\"${user#*:}\""; done
+  sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$controller_port#g" -e "s#@INTERNAL_PORT@#$internal_port#g" \
+    -e "s#@DATA_DIR@#$state/data#g" -e "s#@KEYSTORE@#$tls/broker.p12#g" -e "s#@PLAIN_USERS@#${plain# }#g" \
+    "$here/server-sasl-ssl.properties" > "$state/server.properties"
+}
+
 start() {
   local pid
   if pid="$(running_pid)"; then say "already running on 127.0.0.1:$port (pid $pid, state $state)"; return 0; fi
@@ -60,10 +82,19 @@ start() {
   resolve
   local t0 cp; t0=$(date +%s%N); cp="$(cat "$classpath_file")"
   rm -rf "$state"; mkdir -p "$state/data" "$state/logs"
-  sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$controller_port#g" -e "s#@DATA_DIR@#$state/data#g" \
-    "$here/server.properties" > "$state/server.properties"
+  local scram=()
+  if [ "${KAFKA_SASL_SSL:-0}" = 1 ]; then
+    secure_config
+    local user
+    for user in ${KAFKA_SASL_USERS:-alice:alice-secret}; do
+      scram+=(--add-scram "SCRAM-SHA-256=[name=${user%%:*},password=${user#*:}]" --add-scram "SCRAM-SHA-512=[name=${user%%:*},password=${user#*:}]")
+    done
+  else
+    sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$controller_port#g" -e "s#@DATA_DIR@#$state/data#g" \
+      "$here/server.properties" > "$state/server.properties"
+  fi
   # shellcheck disable=SC2046
-  java $(jvm_opts "-Xms64m -Xmx256m") -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" \
+  java $(jvm_opts "-Xms64m -Xmx256m") -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" "${scram[@]}" \
     > "$state/logs/format.log" 2>&1 || { cat "$state/logs/format.log" >&2; exit 1; }
   # Detached, with every descriptor redirected, so the caller (a test runner's exec) is not held open.
   # shellcheck disable=SC2046
