@@ -8,10 +8,10 @@ import { pathToFileURL } from "node:url";
 import type { EachBatchPayload, Kafka } from "kafkajs";
 import pg from "pg";
 import { z } from "zod";
-import { CommaList, loadConfig, logEnv } from "@lifecycle/config";
+import { kafkaEnv, loadConfig, logEnv } from "@lifecycle/config";
 import { ensureDatabase } from "@lifecycle/db";
 import { StageChanged, TOPICS } from "@lifecycle/events";
-import { createKafka } from "@lifecycle/kafka";
+import { createKafkaFromSettings } from "@lifecycle/kafka";
 import { createLogger, redactUrl, type Logger } from "@lifecycle/logging";
 import { applyStageChanges, ensureCrmSchema } from "./sync-store.js";
 
@@ -120,8 +120,8 @@ async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
 // ---- The script: configuration from the environment, shutdown on SIGINT/SIGTERM ----
 
 const CrmStageSyncConfig = z.object({
-  /** Comma-separated bootstrap brokers. */
-  KAFKA_BROKERS: CommaList.default(["127.0.0.1:9092"]),
+  // Brokers, client id, TLS and SASL: the same settings as the services (a CRM reads a secured cluster too).
+  ...kafkaEnv,
   STAGE_CHANGED_TOPIC: z.string().min(1).default(TOPICS.stageChanged),
   /** The CRM's database (created if it does not exist and the role may create it). */
   CRM_DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/crm_example"),
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: config.CRM_DATABASE_URL, max: 2, application_name: "crm-stage-sync" });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", (err) => log.warn({ err }, "idle database connection lost"));
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "crm-stage-sync", logger: log });
+  const kafka = createKafkaFromSettings(config, { clientId: "crm-stage-sync", logger: log });
   const topic = config.STAGE_CHANGED_TOPIC;
   await waitForTopic(kafka, topic, log);
 
