@@ -7,7 +7,7 @@ import { createApiKeyRepo, createPoolFromSettings, ensureDatabase, migrate } fro
 import { engineSettings } from "@lifecycle/engine";
 import { createEventPublisher, createKafkaFromSettings } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
-import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection, verifyRedis } from "@lifecycle/queue";
 import { dependencyChecks } from "@lifecycle/telemetry";
 import { buildApp } from "./app.js";
 import { ApiConfig } from "./config.js";
@@ -25,6 +25,8 @@ await producer.connect();
 const admin = kafka.admin();
 await admin.connect();
 const redis = createRedisConnection(config.REDIS_URL, "lifecycle-api");
+// A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
+await verifyRedis(redis);
 const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
 const stageChanges = await startStageChangeFeed({ kafka, topic: config.STAGE_CHANGED_TOPIC, logger });
 const registry = new Registry();

@@ -5,7 +5,7 @@ import { createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
 import { createKafkaFromSettings } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
-import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection, verifyRedis } from "@lifecycle/queue";
 import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { IngestConfig } from "./config.js";
 import { createIngestService } from "./ingest-service.js";
@@ -20,6 +20,8 @@ await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg
 const pool = createPoolFromSettings(config, "lifecycle-ingest");
 const kafka = createKafkaFromSettings(config, { clientId: "ingest", logger });
 const redis = createRedisConnection(config.REDIS_URL, "lifecycle-ingest");
+// A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
+await verifyRedis(redis);
 const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
 
 const service = await createIngestService({

@@ -10,7 +10,7 @@ import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger } from "@lifecycle/logging";
 import { createKafkaFromSettings } from "@lifecycle/kafka";
 import { createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
-import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisConnection, verifyRedis } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
 import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
@@ -25,6 +25,8 @@ await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ 
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPoolFromSettings(config, "lifecycle-worker");
 const connection = createRedisConnection(config.REDIS_URL, "lifecycle-worker");
+// A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
+await verifyRedis(connection);
 const clock = createClock({ mode: config.LIFECYCLE_CLOCK });
 const settings = engineSettings(config);
 const webhook = config.WEBHOOK_URL && config.WEBHOOK_SECRET ? createWebhookChannel({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS }) : undefined;
