@@ -79,6 +79,12 @@ const nodeCpuMs = () => {
 
 const url = `postgres://postgres@127.0.0.1:5432/lifecycle_profile_${Date.now().toString(36)}`;
 await createDatabase(url);
+// Ctrl-C (or a supervisor's TERM) must not leave the profile's database behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void dropDatabase(url).finally(() => process.exit(130));
+  });
+}
 const pool = createPool({ connectionString: url, max: 4 });
 try {
   await migrate({ databaseUrl: url });
