@@ -16,7 +16,7 @@ import { createClock } from "@lifecycle/engine";
 import { CHANNELS, followUpQueue, INPUT_TOPICS, parseCdnowLine, QUEUES, TOPICS, type CdnowRow } from "@lifecycle/events";
 import { createEventPublisher, createKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl } from "@lifecycle/logging";
-import { createRedisConnection } from "@lifecycle/queue";
+import { createRedisFromSettings } from "@lifecycle/queue";
 import { consumerLag, startService, waitFor, type ServiceProcess } from "@lifecycle/testkit/tools";
 import { ensureDemoInfra } from "./lib/demo-infra.js";
 import { createProgress } from "./lib/progress.js";
@@ -131,7 +131,7 @@ async function produceRaw(kafka: Kafka, topic: string, value: string) {
 }
 
 async function clearQueues(): Promise<void> {
-  const connection = createRedisConnection(config.REDIS_URL, "demo");
+  const connection = createRedisFromSettings(config, "demo");
   try {
     const names = [QUEUES.maintenance, ...CHANNELS.map(followUpQueue)];
     for (const name of names) await new Queue(name, { connection, prefix: config.QUEUE_PREFIX }).obliterate({ force: true });

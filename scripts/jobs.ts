@@ -5,11 +5,11 @@
 import { z } from "zod";
 import { loadConfig, redisEnv } from "@lifecycle/config";
 import { CHANNELS } from "@lifecycle/events";
-import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisFromSettings } from "@lifecycle/queue";
 
 const command = process.argv[2] ?? "status";
 const config = loadConfig(z.object({ ...redisEnv }));
-const connection = createRedisConnection(config.REDIS_URL, "lifecycle-jobs-cli");
+const connection = createRedisFromSettings(config, "lifecycle-jobs-cli");
 const followUps = createFollowUpQueues({ connection, prefix: config.QUEUE_PREFIX });
 const { queues } = followUps;
 

@@ -4,10 +4,10 @@
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { kafkaEnv, loadConfig, pgEnv } from "@lifecycle/config";
+import { CommaList, kafkaEnv, loadConfig, pgEnv } from "@lifecycle/config";
 import { createPool } from "@lifecycle/db";
-import { INPUT_TOPICS } from "@lifecycle/events";
-import { createKafkaFromSettings } from "@lifecycle/kafka";
+import { INPUT_TOPICS, inputTopicsFrom } from "@lifecycle/events";
+import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createLogger } from "@lifecycle/logging";
 import { consumerLag, waitFor } from "@lifecycle/testkit/tools";
 import { createProgress } from "./lib/progress.js";
@@ -24,19 +24,33 @@ if (!path || !existsSync(path)) {
   process.exit(2);
 }
 const format = values.format === "jsonl" || values.format === "cdnow" ? values.format : undefined;
-const config = loadConfig(z.object({ ...kafkaEnv, ...pgEnv, INGEST_GROUP_ID: z.string().default("lifecycle-ingest") }));
+const config = loadConfig(
+  z.object({
+    ...kafkaEnv,
+    ...pgEnv,
+    INGEST_GROUP_ID: z.string().default("lifecycle-ingest"),
+    // The same setting as the ingest service and the API: where each kind of event goes.
+    INPUT_TOPICS: CommaList.default([...INPUT_TOPICS]).refine((l) => inputTopicsFrom(l) !== undefined, "four topics: customer, purchase, support-ticket, survey events"),
+  }),
+);
+const topics = inputTopicsFrom(config.INPUT_TOPICS);
 const kafka = createKafkaFromSettings(config, { clientId: "replay", logger: createLogger({ name: "replay", level: "warn", pretty: false }) });
+// A wrong password or CA is one line naming the setting, not a kafkajs stack after minutes of retries.
+await verifyKafka(kafka).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
 
 // CDNOW rows are ~30 bytes, JSON events ~250: a rough total for the progress bar.
 const estimate = Math.round(statSync(path).size / (path.endsWith(".txt") ? 30 : 250));
 const progress = createProgress(`replay ${path}`, estimate);
-const result = await replayFile({ kafka, path, format, onProgress: (n) => progress.update(n) });
+const result = await replayFile({ kafka, path, format, topics, onProgress: (n) => progress.update(n) });
 const { rate } = progress.done(result.sent);
 console.log(`replayed ${result.sent.toLocaleString("en-US")} events (${result.format}) in ${result.seconds.toFixed(1)} s: ${rate.toLocaleString("en-US")} events/s`);
 
 if (values.verify) {
   console.log(`waiting for the ingest group '${config.INGEST_GROUP_ID}' to catch up (is the ingest service running?) ...`);
-  for (const topic of INPUT_TOPICS) {
+  for (const topic of config.INPUT_TOPICS) {
     await waitFor(`ingest to catch up on ${topic}`, async () => ((await consumerLag(kafka, config.INGEST_GROUP_ID, topic)) === 0 ? true : undefined), { timeoutMs: 300_000, intervalMs: 500 });
   }
   if (result.cdnow) {

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { kafkaEnv, loadConfig, logEnv } from "@lifecycle/config";
 import { ensureDatabase } from "@lifecycle/db";
 import { StageChanged, TOPICS } from "@lifecycle/events";
-import { createKafkaFromSettings } from "@lifecycle/kafka";
+import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl, type Logger } from "@lifecycle/logging";
 import { applyStageChanges, ensureCrmSchema } from "./sync-store.js";
 
@@ -140,6 +140,8 @@ async function main(): Promise<void> {
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", (err) => log.warn({ err }, "idle database connection lost"));
   const kafka = createKafkaFromSettings(config, { clientId: "crm-stage-sync", logger: log });
+  // A wrong password or CA fails here, naming the setting.
+  await verifyKafka(kafka);
   const topic = config.STAGE_CHANGED_TOPIC;
   await waitForTopic(kafka, topic, log);
 

@@ -36,8 +36,10 @@ export const kafkaEnv = {
 };
 
 export const redisEnv = {
-  /** Redis for BullMQ. @defaultValue redis://127.0.0.1:6379 */
+  /** Redis for BullMQ; `redis://:password@host:port`, or `rediss://` for TLS. @defaultValue redis://127.0.0.1:6379 */
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** PEM file of the CA that signed the Redis server's certificate (a `rediss://` URL); unset: the system's CAs. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   /** Key prefix for every BullMQ queue, so several deployments can share one Redis. @defaultValue lifecycle */
   QUEUE_PREFIX: z.string().min(1).default("lifecycle"),
 };

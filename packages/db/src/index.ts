@@ -2,6 +2,7 @@ export { createPool, createPoolFromSettings, type Pool, type PgSettings, type Qu
 export { withTransaction, withClient, inTransaction } from "./transaction.js";
 export { migrate, MIGRATIONS_DIR } from "./migrate.js";
 export { ensureDatabase, createDatabase, dropDatabase, withDatabase } from "./database-admin.js";
+export { verifyPostgres, PostgresSettingsError } from "./verify-postgres.js";
 export { createInboxRepo, type InboxRepo, type InboxEvent } from "./inbox.repo.js";
 export { createLifecycleStore, type LifecycleStore, type ApplyResult } from "./lifecycle-store.js";
 export { createOutboxRepo, type OutboxRepo, type OutboxRecord, type OutboxRow } from "./outbox.repo.js";

@@ -1,4 +1,4 @@
-export { TOPICS, INPUT_TOPICS, topicForType, type TopicKey, type InputTopics } from "./topics.js";
+export { TOPICS, INPUT_TOPICS, inputTopicsFrom, topicForType, type TopicKey, type InputTopics } from "./topics.js";
 export { CloudEventEnvelope, RFC3339_WITH_OFFSET } from "./cloud-event.js";
 export { DEFAULT_MAX_FUTURE_SKEW_MS, eventTimeProblem } from "./event-time.js";
 export {

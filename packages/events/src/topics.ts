@@ -15,6 +15,12 @@ export const INPUT_TOPICS = [TOPICS.customer, TOPICS.purchase, TOPICS.supportTic
 
 export type InputTopics = Record<"customer" | "purchase" | "supportTicket" | "survey", string>;
 
+/** The INPUT_TOPICS setting (customer, purchase, support-ticket, survey, in that order) by kind; undefined unless all four are named. */
+export function inputTopicsFrom(list: readonly string[]): InputTopics | undefined {
+  const [customer, purchase, supportTicket, survey] = list;
+  return customer && purchase && supportTicket && survey ? { customer, purchase, supportTicket, survey } : undefined;
+}
+
 /** The input topic an event of `type` belongs on (CONTRACT.md section 1). */
 export function topicForType(type: string, topics: InputTopics = TOPICS): string {
   if (type.startsWith("purchase.")) return topics.purchase;

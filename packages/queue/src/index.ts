@@ -1,2 +1,2 @@
-export { createRedisConnection, verifyRedis, type Redis } from "./redis.js";
+export { createRedisConnection, createRedisFromSettings, verifyRedis, type Redis } from "./redis.js";
 export { createFollowUpQueues, type FollowUpQueues, type FollowUpToQueue } from "./follow-up-queues.js";

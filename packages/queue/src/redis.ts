@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 
 export type { Redis };
@@ -7,13 +8,27 @@ export type { Redis };
  * outage blocks and reconnects instead of failing commands (BullMQ's documented requirement);
  * we use the same setting for queues so an enqueue waits out a short outage too.
  */
-export function createRedisConnection(url: string, name = "customer-lifecycle"): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableReadyCheck: true });
+export function createRedisConnection(url: string, name = "customer-lifecycle", { tlsCaFile }: { tlsCaFile?: string | undefined } = {}): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableReadyCheck: true, ...(tlsCaFile ? { tls: { ca: [readCaFile(url, tlsCaFile)] } } : {}) });
   // While Redis is away ioredis emits 'error' on every reconnect attempt; unheard, each one is
   // printed as an unhandled error. The failures that matter surface where commands wait (the
   // relay's and the workers' logs), and ioredis keeps reconnecting on its own.
   redis.on("error", () => undefined);
   return redis;
+}
+
+function readCaFile(url: string, path: string): string {
+  if (!url.startsWith("rediss://")) throw new Error("REDIS_TLS_CA_FILE: set only with a rediss:// REDIS_URL (TLS)");
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`REDIS_TLS_CA_FILE: cannot read ${path} (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** A service's Redis connection as its environment configures it (URL, TLS root certificate). */
+export function createRedisFromSettings(settings: { REDIS_URL: string; REDIS_TLS_CA_FILE?: string | undefined }, name: string): Redis {
+  return createRedisConnection(settings.REDIS_URL, name, { tlsCaFile: settings.REDIS_TLS_CA_FILE });
 }
 
 /**
@@ -23,7 +38,16 @@ export function createRedisConnection(url: string, name = "customer-lifecycle"):
  */
 export async function verifyRedis(redis: Redis, { setting = "REDIS_URL", timeoutMs = 15_000 }: { setting?: string; timeoutMs?: number } = {}): Promise<void> {
   const CREDENTIALS = /WRONGPASS|NOAUTH|NOPERM|invalid username-password/i;
-  const named = (err: Error) => new Error(CREDENTIALS.test(err.message) ? `${setting}: Redis refused the credentials (${err.message})` : `${setting}: ${err.message}`);
+  // An untrusted certificate: ioredis would reconnect (and fail the same way) forever.
+  const TLS_TRUST = /self[- ]signed certificate|unable to verify|unable to get (local )?issuer|certificate has expired|altnames|Hostname\/IP does not match/i;
+  const named = (err: Error) =>
+    new Error(
+      CREDENTIALS.test(err.message)
+        ? `${setting}: Redis refused the credentials (${err.message})`
+        : TLS_TRUST.test(err.message)
+          ? `REDIS_TLS_CA_FILE: the Redis server's certificate is not trusted (${err.message})`
+          : `${setting}: ${err.message}`,
+    );
   let lastError: Error | undefined;
   const onError = (err: Error) => {
     lastError = err;
@@ -38,7 +62,7 @@ export async function verifyRedis(redis: Redis, { setting = "REDIS_URL", timeout
       }),
       new Promise<never>((_, reject) => {
         const check = () => {
-          if (lastError && CREDENTIALS.test(lastError.message)) reject(named(lastError));
+          if (lastError && (CREDENTIALS.test(lastError.message) || TLS_TRUST.test(lastError.message))) reject(named(lastError));
         };
         poll = setInterval(check, 100);
         timer = setTimeout(() => {

@@ -3,11 +3,12 @@ import closeWithGrace from "close-with-grace";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Partitioners } from "kafkajs";
 import { loadConfig, ratesOf, secretKeys } from "@lifecycle/config";
-import { createApiKeyRepo, createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
+import { createApiKeyRepo, createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
-import { createEventPublisher, createKafkaFromSettings } from "@lifecycle/kafka";
-import { createLogger } from "@lifecycle/logging";
-import { createFollowUpQueues, createRedisConnection, verifyRedis } from "@lifecycle/queue";
+import { inputTopicsFrom } from "@lifecycle/events";
+import { createEventPublisher, createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
+import { createLogger, exitOnStartupError } from "@lifecycle/logging";
+import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { dependencyChecks } from "@lifecycle/telemetry";
 import { buildApp } from "./app.js";
 import { ApiConfig } from "./config.js";
@@ -15,24 +16,27 @@ import { startStageChangeFeed } from "./stage-change-feed.js";
 
 const config = loadConfig(ApiConfig);
 const logger = createLogger({ name: "api", level: config.LOG_LEVEL, secretKeys });
+// A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
+const startup = exitOnStartupError(logger);
 
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
+await verifyPostgres(config.DATABASE_URL);
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPoolFromSettings(config, "lifecycle-api");
 const kafka = createKafkaFromSettings(config, { clientId: "api", logger });
+await verifyKafka(kafka);
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
 await producer.connect();
 const admin = kafka.admin();
 await admin.connect();
-const redis = createRedisConnection(config.REDIS_URL, "lifecycle-api");
+const redis = createRedisFromSettings(config, "lifecycle-api");
 // A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
 await verifyRedis(redis);
 const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
 const stageChanges = await startStageChangeFeed({ kafka, topic: config.STAGE_CHANGED_TOPIC, logger });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
-const [customer, purchase, supportTicket, survey] = config.INPUT_TOPICS;
-const topics = customer && purchase && supportTicket && survey ? { customer, purchase, supportTicket, survey } : undefined;
+const topics = inputTopicsFrom(config.INPUT_TOPICS);
 
 const app = await buildApp(
   {
@@ -52,6 +56,7 @@ const app = await buildApp(
   { logger },
 );
 
+startup.done();
 closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   if (err) logger.error({ err }, "shutting down after an error");
   else logger.info({ signal }, "shutting down");

@@ -1,25 +1,29 @@
 // Composition root of the ingest service: config → logger → pool → kafka → redis → service.
 import closeWithGrace from "close-with-grace";
 import { loadConfig, secretKeys } from "@lifecycle/config";
-import { createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
+import { createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
-import { createKafkaFromSettings } from "@lifecycle/kafka";
-import { createLogger, redactUrl } from "@lifecycle/logging";
-import { createFollowUpQueues, createRedisConnection, verifyRedis } from "@lifecycle/queue";
+import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
+import { createLogger, exitOnStartupError, redactUrl } from "@lifecycle/logging";
+import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { IngestConfig } from "./config.js";
 import { createIngestService } from "./ingest-service.js";
 
 const config = loadConfig(IngestConfig);
 const logger = createLogger({ name: "ingest", level: config.LOG_LEVEL, secretKeys });
+// A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
+const startup = exitOnStartupError(logger);
 
 // A first start on a fresh server creates the database; where the role may not (a managed
 // database), the database must exist already and the migration below says so if it does not.
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
+await verifyPostgres(config.DATABASE_URL);
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPoolFromSettings(config, "lifecycle-ingest");
 const kafka = createKafkaFromSettings(config, { clientId: "ingest", logger });
-const redis = createRedisConnection(config.REDIS_URL, "lifecycle-ingest");
+await verifyKafka(kafka);
+const redis = createRedisFromSettings(config, "lifecycle-ingest");
 // A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
 await verifyRedis(redis);
 const followUps = createFollowUpQueues({ connection: redis, prefix: config.QUEUE_PREFIX });
@@ -70,6 +74,7 @@ const probe = await startProbeIfEnabled(
   logger,
 );
 
+startup.done();
 closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   if (err) logger.error({ err }, "shutting down after an error");
   else logger.info({ signal }, "shutting down");

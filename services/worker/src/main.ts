@@ -5,12 +5,12 @@ import { channelsSecretKeys, describeChannels } from "./channels/channels-config
 import { createEmailChannel } from "./channels/email.channel.js";
 import { createWebhookChannel } from "./channels/webhook.channel.js";
 import { Partitioners } from "kafkajs";
-import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate } from "@lifecycle/db";
+import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
 import { createClock, engineSettings } from "@lifecycle/engine";
-import { createLogger } from "@lifecycle/logging";
-import { createKafkaFromSettings } from "@lifecycle/kafka";
+import { createLogger, exitOnStartupError } from "@lifecycle/logging";
+import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
-import { createFollowUpQueues, createRedisConnection, verifyRedis } from "@lifecycle/queue";
+import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
 import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
@@ -18,13 +18,16 @@ import { createWorkerService } from "./worker-service.js";
 
 const config = loadConfig(WorkerConfig);
 const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKeys: [...secretKeys, ...channelsSecretKeys] });
+// A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
+const startup = exitOnStartupError(logger);
 
 // A first start on a fresh server creates the database; where the role may not (a managed
 // database), the database must exist already and the migration below says so if it does not.
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
+await verifyPostgres(config.DATABASE_URL);
 await migrate({ databaseUrl: config.DATABASE_URL, log: (msg) => logger.debug(msg) });
 const pool = createPoolFromSettings(config, "lifecycle-worker");
-const connection = createRedisConnection(config.REDIS_URL, "lifecycle-worker");
+const connection = createRedisFromSettings(config, "lifecycle-worker");
 // A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
 await verifyRedis(connection);
 const clock = createClock({ mode: config.LIFECYCLE_CLOCK });
@@ -57,6 +60,7 @@ const maintenance = createMaintenanceService({
 // The sweep and the refit write outbox rows (stage changes, win-backs): this process publishes
 // them itself, so nothing waits for an ingest replica to be up.
 const kafka = createKafkaFromSettings(config, { clientId: "worker", logger });
+await verifyKafka(kafka);
 const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 const followUps = createFollowUpQueues({ connection, prefix: config.QUEUE_PREFIX });
@@ -81,6 +85,7 @@ const probe = await startProbeIfEnabled(
   logger,
 );
 
+startup.done();
 closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   if (err) logger.error({ err }, "shutting down after an error");
   else logger.info({ signal }, "shutting down");
