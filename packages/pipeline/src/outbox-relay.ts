@@ -114,7 +114,10 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
       }
       await outbox.markFailed(giveUp, tx);
       await outbox.markPublished(published.map((p) => p.row.id), tx);
-      for (const p of published) metrics.published.inc({ kind: p.message.kind });
+      for (const { message } of published) {
+        metrics.published.inc({ kind: message.kind });
+        if (message.kind === "stage-changed") metrics.stageChanges.inc({ to: message.payload.data.to });
+      }
       return rows.length;
     });
 

@@ -16,6 +16,12 @@ export function createRelayMetrics(registry = new Registry()) {
       labelNames: ["kind", "reason"] as const,
       registers: [registry],
     }),
+    stageChanges: new Counter({
+      name: "lifecycle_stage_changes_total",
+      help: "Stage changes published to the stage-changed topic (what CRMs receive), by the stage entered",
+      labelNames: ["to"] as const,
+      registers: [registry],
+    }),
   };
 }
 export type RelayMetrics = ReturnType<typeof createRelayMetrics>;

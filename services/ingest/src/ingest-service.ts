@@ -145,3 +145,4 @@ export async function createIngestService(deps: IngestServiceDeps) {
   };
 }
 export type IngestService = Awaited<ReturnType<typeof createIngestService>>;
+export { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.js";

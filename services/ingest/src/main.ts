@@ -1,5 +1,6 @@
 // Composition root of the ingest service: config → logger → pool → kafka → redis → service.
 import closeWithGrace from "close-with-grace";
+import { collectDefaultMetrics } from "prom-client";
 import { loadConfig, secretKeys } from "@lifecycle/config";
 import { createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
 import { engineSettings } from "@lifecycle/engine";
@@ -53,6 +54,8 @@ const service = await createIngestService({
   },
 });
 
+// Process metrics (CPU, memory, event-loop lag) beside ours, as the API has them.
+collectDefaultMetrics({ register: service.metrics.registry });
 const admin = kafka.admin();
 await admin.connect();
 const probe = await startProbeIfEnabled(

@@ -1,5 +1,6 @@
 // Composition root of the worker: config → logger → pool → redis → worker.
 import closeWithGrace from "close-with-grace";
+import { collectDefaultMetrics } from "prom-client";
 import { loadConfig, secretKeys } from "@lifecycle/config";
 import { channelsSecretKeys, describeChannels } from "./channels/channels-config.js";
 import { createEmailChannel } from "./channels/email.channel.js";
@@ -75,6 +76,8 @@ const relay = createOutboxRelay({
   horizonMs: config.FOLLOW_UP_HORIZON_MS,
 });
 
+// Process metrics (CPU, memory, event-loop lag) beside ours, as the API has them.
+collectDefaultMetrics({ register: service.metrics.registry });
 const probe = await startProbeIfEnabled(
   {
     registry: service.metrics.registry,

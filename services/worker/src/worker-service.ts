@@ -103,3 +103,4 @@ export function createWorkerService({ pool, connection, prefix, concurrency, log
   };
 }
 export type WorkerService = ReturnType<typeof createWorkerService>;
+export { createWorkerMetrics, type WorkerMetrics } from "./worker-metrics.js";

@@ -66,6 +66,8 @@ export class LifecycleEventsConsumer {
     };
     this.consumer.on(HEARTBEAT, alive);
     this.consumer.on(GROUP_JOIN, alive);
+    // After a rebalance this member reports only the partitions it owns now.
+    this.consumer.on(GROUP_JOIN, () => deps.metrics.lag.reset());
     this.consumer.on(CRASH, ({ payload }) => {
       this.log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
       if (!payload.restart) {
@@ -157,6 +159,7 @@ export class LifecycleEventsConsumer {
     await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
     await payload.heartbeat();
     const committedAt = Date.now();
+    this.deps.metrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     for (const a of accepted) if (a.producedAt) this.deps.metrics.latency.observe((committedAt - a.producedAt) / 1000);
     this.deps.onCommitted?.(accepted, committedAt);
 
