@@ -56,6 +56,22 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: any[]): any {
 /* eslint-enable @typescript-eslint/consistent-type-assertions, @typescript-eslint/no-explicit-any, @typescript-eslint/unbound-method */
 
 /**
+ * What the applied events occupy on disk (tables, indexes and TOAST after a VACUUM), per event
+ * and per customer: the README's Postgres sizing figures.
+ */
+async function printStorage(pool: pg.Pool, events: number): Promise<void> {
+  await pool.query("VACUUM ANALYZE");
+  const { rows: [db] = [] } = await pool.query<{ bytes: string; customers: number }>("SELECT pg_database_size(current_database())::text AS bytes, (SELECT count(*)::int FROM customers) AS customers");
+  const { rows: tables } = await pool.query<{ name: string; bytes: string }>(
+    "SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 6",
+  );
+  if (!db) return;
+  const mb = (b: string | number) => (Number(b) / 1_048_576).toFixed(1);
+  console.log(`storage: ${mb(db.bytes)} MB for ${events} events and ${db.customers} customers = ${Math.round(Number(db.bytes) / events)} bytes an event (an empty, migrated database included)`);
+  console.log(`largest tables (with indexes): ${tables.map((t) => `${t.name} ${mb(t.bytes)} MB`).join(", ")}`);
+}
+
+/**
  * CPU time of this run's Postgres backends (Linux /proc, same machine), read before the pool
  * closes them: the server's share of the work, apart from whatever else the server is doing.
  */
@@ -120,6 +136,7 @@ try {
     console.log(`${k.padEnd(34)}${(e.ms / batches).toFixed(1).padStart(8)} ${((100 * e.ms) / total).toFixed(1).padStart(6)} %  ${(e.n / batches).toFixed(1).padStart(6)}`);
   }
   console.log(`${"(node: decode-free JS between)".padEnd(34)}${((total - sql) / batches).toFixed(1).padStart(8)} ${((100 * (total - sql)) / total).toFixed(1).padStart(6)} %`);
+  await printStorage(pool, EVENTS);
   const wanted = opts.explain;
   const last = wanted === undefined ? undefined : [...lastCall.entries()].find(([k]) => k.startsWith(wanted))?.[1];
   if (last) {
