@@ -14,3 +14,4 @@ export {
 } from "./evaluate/evaluate-customer.js";
 export * from "./measures/index.js";
 export * from "./playbooks/index.js";
+export * from "./delivery/index.js";
