@@ -1,29 +1,32 @@
-# One image per service: docker build --build-arg SERVICE=ingest . (ingest, worker, api)
-FROM node:22-bookworm-slim
+# One image per service: docker build --build-arg SERVICE=ingest -t lifecycle-ingest . (ingest, worker, api)
+# CI cannot run Docker here; scripts/production-smoke.sh does what these stages do, on the same
+# scripts, and starts each service from the result.
+
+# --- build: every dependency, the TypeScript bundled into services/<name>/dist/main.js ---
+FROM node:22-bookworm-slim AS build
+ARG SERVICE=ingest
+WORKDIR /src
+COPY . .
+RUN npm ci --no-audit --no-fund \
+ && npm run build \
+ && node scripts/assemble-runtime.mjs /runtime "${SERVICE}"
+
+# --- runtime: a production-only install, the bundle, migrations and static assets; no tsx, no TypeScript ---
+FROM node:22-bookworm-slim AS runtime
 ARG SERVICE=ingest
 ENV NODE_ENV=production SERVICE=${SERVICE}
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-COPY scripts/check-node.mjs scripts/
-COPY packages/config/package.json packages/config/
-COPY packages/logging/package.json packages/logging/
-COPY packages/db/package.json packages/db/
-COPY packages/events/package.json packages/events/
-COPY packages/kafka/package.json packages/kafka/
-COPY packages/queue/package.json packages/queue/
-COPY packages/domain/package.json packages/domain/
-COPY packages/engine/package.json packages/engine/
-COPY packages/pipeline/package.json packages/pipeline/
-COPY packages/telemetry/package.json packages/telemetry/
-COPY packages/testkit/package.json packages/testkit/
-COPY services/ingest/package.json services/ingest/
-COPY services/worker/package.json services/worker/
-COPY services/api/package.json services/api/
-COPY test/package.json test/
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.base.json tsconfig.json ./
-COPY packages packages
-COPY services services
+COPY --from=build /runtime/ ./
+RUN npm ci --omit=dev --workspace "services/${SERVICE}" --no-audit --no-fund \
+ && npm cache clean --force
 USER node
-# tsx runs the TypeScript sources as they are (no separate build output to drift from them).
-CMD ["sh", "-c", "exec node --import tsx services/${SERVICE}/src/main.ts"]
+# Ingest and worker serve /readyz on their probe port (9464, 9465), the API on its own (8080).
+# Bound to every interface in the container; publish or expose only to the cluster's network.
+ENV PROBE_HOST=0.0.0.0 API_HOST=0.0.0.0
+EXPOSE 8080 9464 9465
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
+# node is PID 1 and gets SIGTERM itself: each service drains on it (close-with-grace: consumer
+# leaves its group, in-flight batches and jobs finish) and exits 0. Run with `--init` (compose:
+# `init: true`) if you want a reaper for stray children; the services spawn none.
+STOPSIGNAL SIGTERM
+CMD ["sh", "-c", "exec node --enable-source-maps services/${SERVICE}/dist/main.js"]

@@ -1,8 +1,12 @@
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { runner } from "node-pg-migrate";
 
-/** Plain SQL migrations, applied in file-name order. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+/**
+ * Plain SQL migrations, applied in file-name order. Found through the package rather than this
+ * file's location: the services' production bundles (npm run build) inline this code elsewhere.
+ */
+export const MIGRATIONS_DIR = join(dirname(createRequire(import.meta.url).resolve("@lifecycle/db/package.json")), "migrations");
 
 export interface MigrateOptions {
   databaseUrl: string;

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -30,7 +29,8 @@ const asset = (body: Buffer | string, type: string): Asset => {
  * and there is no CDN to reach). A fixed map, so no request can name any other file.
  */
 function loadAssets(): Map<string, Asset> {
-  const dir = fileURLToPath(new URL("./assets/", import.meta.url));
+  // Through the package, not this file's location: the production bundle inlines this code in dist/.
+  const dir = join(dirname(createRequire(import.meta.url).resolve("@lifecycle/api/package.json")), "src/dashboard/assets");
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
     const type = TYPES[extname(name)];
