@@ -1,4 +1,5 @@
 import { batchEventsJson, type BatchEvent } from "./facts/batch-events.sql.js";
+import { UPSERT_CONSENTS } from "./facts/consents.sql.js";
 import { UPSERT_CUSTOMERS } from "./facts/customers.sql.js";
 import { INSERT_REFUNDS, UPSERT_ORDERS } from "./facts/purchases.sql.js";
 import { INSERT_SURVEY_RESPONSES } from "./facts/surveys.sql.js";
@@ -27,7 +28,9 @@ export function createLifecycleStore(db: Queryable) {
       const ofType = (match: (type: string) => boolean) => events.filter((e) => match(e.type));
 
       // Only the profile and cancellation columns read an event's data here.
-      await tx.query(UPSERT_CUSTOMERS, [batchEventsJson(events, (e) => e.type.startsWith("customer."))]);
+      await tx.query(UPSERT_CUSTOMERS, [batchEventsJson(events, (e) => e.type === "customer.registered" || e.type === "customer.cancelled")]);
+      const consents = ofType((t) => t === "customer.consent.updated");
+      if (consents.length) await tx.query(UPSERT_CONSENTS, [batchEventsJson(consents)]);
       const purchases = ofType((t) => t === "purchase.completed");
       if (purchases.length) await tx.query(UPSERT_ORDERS, [batchEventsJson(purchases), ratesJson]);
       const refunds = ofType((t) => t === "purchase.refunded");

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { TOPICS } from "./topics.js";
 import {
   CustomerCancelled,
+  CustomerConsentUpdated,
   CustomerRegistered,
   PurchaseCompleted,
   PurchaseRefunded,
@@ -20,6 +21,7 @@ import { StageChanged } from "./schemas/stage-changed.js";
 const EVENTS = {
   "customer.registered": { schema: CustomerRegistered, topic: "customer", summary: "A customer signed up or updated their profile." },
   "customer.cancelled": { schema: CustomerCancelled, topic: "customer", summary: "An explicit churn, e.g. a subscription ended." },
+  "customer.consent.updated": { schema: CustomerConsentUpdated, topic: "customer", summary: "A customer's consent on a channel was granted or withdrawn, or the address suppressed (hard bounce, complaint)." },
   "purchase.completed": { schema: PurchaseCompleted, topic: "purchase", summary: "An order was completed." },
   "purchase.refunded": { schema: PurchaseRefunded, topic: "purchase", summary: "An order was refunded, in part or in full." },
   "ticket.opened": { schema: TicketOpened, topic: "supportTicket", summary: "A support ticket was opened." },

@@ -12,7 +12,14 @@ const money = fc.integer({ min: 0, max: 50_000 }).map((c) => (c / 100).toFixed(2
 
 // Purchases and ticket events weigh more: their merges across batches are the subtle ones.
 const data = fc.oneof(
-  fc.record({ type: fc.constant("customer.registered" as const), data: fc.record({ email: fc.constantFrom("a@x.io", "b@x.io"), acquisitionChannel: fc.constantFrom("ads", "seo") }) }),
+  fc.record({ type: fc.constant("customer.registered" as const), data: fc.record({ email: fc.constantFrom("a@x.io", "b@x.io"), acquisitionChannel: fc.constantFrom("ads", "seo"), timezone: fc.constantFrom("Europe/Berlin", "America/New_York") }) }),
+  fc.record({
+    type: fc.constant("customer.consent.updated" as const),
+    data: fc.oneof(
+      fc.record({ channel: fc.constantFrom("email" as const, "webhook" as const), status: fc.constantFrom("granted" as const, "withdrawn" as const), source: fc.constantFrom("preference-centre", "one-click-unsubscribe") }),
+      fc.record({ channel: fc.constant("email" as const), status: fc.constant("suppressed" as const), source: fc.constantFrom("hard-bounce", "complaint") }),
+    ),
+  }),
   fc.record({ type: fc.constant("customer.cancelled" as const), data: fc.record({ reason: fc.constantFrom("price", "moved") }) }),
   { weight: 4, arbitrary: fc.record({ type: fc.constant("purchase.completed" as const), data: fc.record({ orderId, amount: money, currency: fc.constantFrom("USD", "EUR") }) }) },
   fc.record({ type: fc.constant("purchase.refunded" as const), data: fc.record({ orderId, amount: money, currency: fc.constant("USD") }) }),

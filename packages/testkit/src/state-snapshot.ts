@@ -24,6 +24,7 @@ export async function stateSnapshot(db: Queryable, prefix: string, { derived = f
     refunds: "SELECT * FROM refunds WHERE customer_id LIKE $1 ORDER BY event_id",
     tickets: "SELECT * FROM tickets WHERE customer_id LIKE $1 ORDER BY customer_id, ticket_id",
     survey_responses: "SELECT * FROM survey_responses WHERE customer_id LIKE $1 ORDER BY event_id",
+    customer_consents: "SELECT customer_id, channel, status, source, event_time, event_id FROM customer_consents WHERE customer_id LIKE $1 ORDER BY customer_id, channel",
     // Which event-triggered follow-ups exist is order-independent; which event caused each is not
     // (it is the first one the service saw), so only the keys are compared. Follow-ups triggered
     // by stage changes (win-backs, cross-sells) follow the observed stage history, like it.

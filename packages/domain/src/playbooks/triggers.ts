@@ -127,6 +127,7 @@ export function triggersForEvents({
         if (e.data.birthday) out.push(...birthdayIntent({ customerId: e.subject, birthday: e.data.birthday, from: later(base.triggeredAt, now), causationId: e.id, settings }));
         break;
       case "customer.cancelled":
+      case "customer.consent.updated":
       case "purchase.refunded":
       case "ticket.responded":
       case "ticket.reopened":

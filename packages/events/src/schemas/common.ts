@@ -35,6 +35,20 @@ export const Currency = z
   .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code of three capital letters")
   .refine((c) => ISO_4217.has(c), "is not an ISO 4217 currency");
 
+/** An IANA time zone the runtime knows, e.g. `Europe/Berlin` or `UTC`. */
+export const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "an IANA time zone, e.g. Europe/Berlin");
+
 /** A calendar date, YYYY-MM-DD, from 1900 on (a birthday). */
 export const CalendarDate = z.iso.date().refine((d) => d >= "1900-01-01", "must be 1900-01-01 or later");
 

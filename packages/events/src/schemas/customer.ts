@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Amount, CalendarDate, CustomerId } from "./common.js";
+import { Amount, CalendarDate, CustomerId, TimeZone } from "./common.js";
 
 export const CustomerRegisteredData = z.strictObject({
   email: z.email().max(320).optional(),
@@ -11,7 +11,31 @@ export const CustomerRegisteredData = z.strictObject({
   /** The customer who referred this one. */
   referredBy: CustomerId.optional(),
   birthday: CalendarDate.optional(),
+  /** The customer's IANA time zone, e.g. `Europe/Berlin`: quiet hours and birthdays follow it. */
+  timezone: TimeZone.optional(),
 });
+
+/** Channels a customer gives or withdraws consent for: e-mail, and messages our webhook hands to your own systems. */
+export const CONSENT_CHANNELS = ["email", "webhook"] as const;
+export const ConsentChannel = z.enum(CONSENT_CHANNELS);
+
+/**
+ * A customer's consent on one channel changed. `granted` / `withdrawn`: marketing consent (a
+ * preference centre, a sign-up form, a one-click unsubscribe). `suppressed`: the address must get
+ * nothing at all, transactional messages included (a hard bounce, a spam complaint); a later
+ * `granted` lifts it. The latest event (by time, then id) wins, whatever order they arrive in.
+ */
+export const CustomerConsentUpdatedData = z
+  .strictObject({
+    channel: ConsentChannel,
+    status: z.enum(["granted", "withdrawn", "suppressed"]),
+    /** Where it came from, e.g. `preference-centre`, `one-click-unsubscribe`, `hard-bounce`, `complaint`, `import`. */
+    source: z.string().min(1).max(64),
+  })
+  .refine((d) => d.status !== "suppressed" || d.source === "hard-bounce" || d.source === "complaint", {
+    message: "a suppression's source is hard-bounce or complaint",
+    path: ["source"],
+  });
 
 export const CustomerCancelledData = z.strictObject({
   /** Why, e.g. `subscription-ended`: an explicit churn. */

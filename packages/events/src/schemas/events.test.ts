@@ -16,7 +16,11 @@ describe("lifecycle event contracts (CONTRACT.md section 1)", () => {
   it.each([
     ["customer.registered", {}],
     ["customer.registered", { email: "a@b.co", name: "A", acquisitionChannel: "ads", acquisitionCost: "12.5", referredBy: "c-0", birthday: "1990-02-28" }],
+    ["customer.registered", { timezone: "Europe/Berlin" }],
     ["customer.cancelled", { reason: "subscription-ended" }],
+    ["customer.consent.updated", { channel: "email", status: "granted", source: "preference-centre" }],
+    ["customer.consent.updated", { channel: "email", status: "withdrawn", source: "one-click-unsubscribe" }],
+    ["customer.consent.updated", { channel: "email", status: "suppressed", source: "hard-bounce" }],
     ["purchase.completed", { orderId: "o1", amount: "19.99", currency: "USD" }],
     ["purchase.completed", { orderId: "o1", amount: "20.00", currency: "EUR", items: [{ sku: "x", quantity: 2 }], channel: "web", referralCode: "R1" }],
     ["purchase.refunded", { orderId: "o1", amount: "0", currency: "USD" }],
@@ -52,6 +56,9 @@ describe("lifecycle event contracts (CONTRACT.md section 1)", () => {
     ["an unknown survey kind", ev("survey.responded", { kind: "ltr", score: 3 }), "invalid-data", ["data.kind"]],
     ["a bad ticket channel", ev("ticket.opened", { ticketId: "t", channel: "fax" }), "invalid-data", ["data.channel"]],
     ["an invalid birthday", ev("customer.registered", { birthday: "1990-02-30" }), "invalid-data", ["data.birthday"]],
+    ["an unknown time zone", ev("customer.registered", { timezone: "Mars/Olympus" }), "invalid-data", ["data.timezone"]],
+    ["consent on a channel without consent", ev("customer.consent.updated", { channel: "log", status: "granted", source: "x" }), "invalid-data", ["data.channel"]],
+    ["a suppression not from a bounce or complaint", ev("customer.consent.updated", { channel: "email", status: "suppressed", source: "import" }), "invalid-data", ["data.source"]],
     ["an over-long subject", { ...ev("ticket.reopened", { ticketId: "t" }), subject: "s".repeat(129) }, "invalid-envelope", ["subject"]],
   ])("rejects %s", (_label, event, kind, paths) => {
     expect(rejection(event)).toMatchObject({ kind, paths });

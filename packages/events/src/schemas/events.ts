@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CloudEventEnvelope } from "../cloud-event.js";
-import { CustomerCancelledData, CustomerRegisteredData } from "./customer.js";
+import { CustomerCancelledData, CustomerConsentUpdatedData, CustomerRegisteredData } from "./customer.js";
 import { PurchaseCompletedData, PurchaseRefundedData } from "./purchase.js";
 import { SurveyRespondedData } from "./survey.js";
 import { TicketOpenedData, TicketReopenedData, TicketRespondedData, TicketResolvedData } from "./ticket.js";
@@ -14,6 +14,8 @@ export const CustomerRegistered = event("customer.registered", CustomerRegistere
 export type CustomerRegistered = z.infer<typeof CustomerRegistered>;
 export const CustomerCancelled = event("customer.cancelled", CustomerCancelledData);
 export type CustomerCancelled = z.infer<typeof CustomerCancelled>;
+export const CustomerConsentUpdated = event("customer.consent.updated", CustomerConsentUpdatedData);
+export type CustomerConsentUpdated = z.infer<typeof CustomerConsentUpdated>;
 export const PurchaseCompleted = event("purchase.completed", PurchaseCompletedData);
 export type PurchaseCompleted = z.infer<typeof PurchaseCompleted>;
 export const PurchaseRefunded = event("purchase.refunded", PurchaseRefundedData);
@@ -30,7 +32,7 @@ export const SurveyResponded = event("survey.responded", SurveyRespondedData);
 export type SurveyResponded = z.infer<typeof SurveyResponded>;
 
 /** Each input topic's events, discriminated by `type`. */
-export const CustomerTopicEvent = z.discriminatedUnion("type", [CustomerRegistered, CustomerCancelled]);
+export const CustomerTopicEvent = z.discriminatedUnion("type", [CustomerRegistered, CustomerCancelled, CustomerConsentUpdated]);
 export const PurchaseTopicEvent = z.discriminatedUnion("type", [PurchaseCompleted, PurchaseRefunded]);
 export const SupportTicketTopicEvent = z.discriminatedUnion("type", [TicketOpened, TicketResponded, TicketResolved, TicketReopened]);
 export const SurveyTopicEvent = z.discriminatedUnion("type", [SurveyResponded]);
@@ -39,6 +41,7 @@ export const SurveyTopicEvent = z.discriminatedUnion("type", [SurveyResponded]);
 export const LifecycleEvent = z.discriminatedUnion("type", [
   CustomerRegistered,
   CustomerCancelled,
+  CustomerConsentUpdated,
   PurchaseCompleted,
   PurchaseRefunded,
   TicketOpened,

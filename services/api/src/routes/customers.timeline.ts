@@ -14,6 +14,7 @@ type Summary = Record<string, string | number | boolean>;
 const SHOWN: Record<LifecycleEventType, readonly string[]> = {
   "customer.registered": ["acquisitionChannel", "acquisitionCost"],
   "customer.cancelled": ["reason"],
+  "customer.consent.updated": ["channel", "status", "source"],
   "purchase.completed": ["orderId", "amount", "currency", "channel"],
   "purchase.refunded": ["orderId", "amount", "currency"],
   "ticket.opened": ["ticketId", "channel", "priority"],
