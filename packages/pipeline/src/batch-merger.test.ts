@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "@lifecycle/events";
 import type { AcceptedEvent, ApplyOutcome } from "./apply-events.js";
-import { createBatchMerger } from "./batch-merger.js";
+import { BatchWithdrawn, createBatchMerger } from "./batch-merger.js";
 
 // The merger with a recording apply in place of Postgres: which events go into which transaction,
 // and what each partition batch gets back.
@@ -81,5 +81,22 @@ describe("merging partition batches into one transaction", () => {
     const merger = createBatchMerger({ apply: rec.apply, fullAt: 3, maxEvents: 3, maxInFlight: 1 });
     await Promise.all([merger.apply(batch(0, 1, 2)), merger.apply(batch(1, 3, 4)), merger.apply(batch(2, 5))]);
     expect(rec.calls).toEqual([["p0-1", "p0-2"], ["p1-3", "p1-4", "p2-5"]]);
+  });
+
+  it("drops a waiting batch that is no longer wanted (consumer stopping, partition lost) without applying it", async () => {
+    const rec = recordingApply();
+    rec.gate.hold = true;
+    const merger = createBatchMerger({ apply: rec.apply, fullAt: 1, maxInFlight: 1 });
+    const first = merger.apply(batch(0, 1));
+    await new Promise((r) => setTimeout(r, 1));
+    let stopping = false;
+    const queued = [merger.apply(batch(1, 2), () => !stopping), merger.apply(batch(2, 3))];
+    stopping = true;
+    rec.gate.hold = false;
+    rec.release();
+    const results = await Promise.allSettled([first, ...queued]);
+    // The one in flight finishes; of those waiting, only the still wanted one is applied.
+    expect(results.map((r) => (r.status === "rejected" ? r.reason instanceof BatchWithdrawn : "applied"))).toEqual(["applied", true, "applied"]);
+    expect(rec.calls).toEqual([["p0-1"], ["p2-3"]]);
   });
 });

@@ -24,8 +24,17 @@ export interface BatchMergerOptions {
 
 interface Waiting {
   events: readonly AcceptedEvent[];
+  wanted: () => boolean;
   resolve: (share: MergedShare) => void;
   reject: (err: unknown) => void;
+}
+
+/** A batch's caller gets this when its batch was dropped unapplied because it was no longer wanted. */
+export class BatchWithdrawn extends Error {
+  constructor() {
+    super("the batch was withdrawn before its transaction began");
+    this.name = this.constructor.name;
+  }
 }
 
 const NOTHING: ApplyOutcome = { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };
@@ -60,6 +69,7 @@ export function createBatchMerger({ apply, lingerMs = 5, fullAt = 1, maxEvents =
   function flush() {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    withdrawUnwanted();
     if (waiting.length === 0 || inFlight >= maxInFlight) return;
     // Whole batches only: a partition's events commit together or not at all.
     const taken: Waiting[] = [];
@@ -79,6 +89,19 @@ export function createBatchMerger({ apply, lingerMs = 5, fullAt = 1, maxEvents =
     schedule();
   }
 
+  // A consumer stopping (SIGTERM) or losing partitions to a rebalance still waits for the batches
+  // it was handed. Applying those queued behind the transactions in flight took a loaded replica
+  // past its shutdown grace; the next owner redoes them anyway, so they leave unapplied.
+  function withdrawUnwanted() {
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const w = waiting[i];
+      if (w && !w.wanted()) {
+        waiting.splice(i, 1);
+        w.reject(new BatchWithdrawn());
+      }
+    }
+  }
+
   async function run(taken: Waiting[]) {
     try {
       const { outcome, rejected } = await applyIsolatingPoison(apply, taken.flatMap((w) => w.events));
@@ -93,11 +116,14 @@ export function createBatchMerger({ apply, lingerMs = 5, fullAt = 1, maxEvents =
   }
 
   return {
-    /** Applies one partition batch, merged with whatever else is waiting. */
-    apply(events: readonly AcceptedEvent[]): Promise<MergedShare> {
+    /**
+     * Applies one partition batch, merged with whatever else is waiting. While the batch waits,
+     * `wanted` turning false drops it unapplied: the promise rejects with `BatchWithdrawn`.
+     */
+    apply(events: readonly AcceptedEvent[], wanted: () => boolean = () => true): Promise<MergedShare> {
       if (events.length === 0) return Promise.resolve({ outcome: NOTHING, rejected: [] });
       return new Promise<MergedShare>((resolve, reject) => {
-        waiting.push({ events, resolve, reject });
+        waiting.push({ events, wanted, resolve, reject });
         schedule();
       });
     },

@@ -116,8 +116,8 @@ export async function createIngestService(deps: IngestServiceDeps) {
     topics: deps.inputTopics,
     decode,
     deadLetters: createDeadLetterWriter({ producer, topic: deps.dlqTopic }),
-    apply: async (events) => {
-      const share = await merger.apply(events);
+    apply: async (events, wanted) => {
+      const share = await merger.apply(events, wanted);
       if (share.outcome.outboxed) relay.wake();
       return share;
     },

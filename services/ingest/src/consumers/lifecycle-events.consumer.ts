@@ -16,9 +16,10 @@ export interface LifecycleConsumerDeps {
   deadLetters: DeadLetterWriter;
   /**
    * Applies one partition's valid events (possibly in one transaction with other partitions'),
-   * isolating those Postgres refuses; must be idempotent (a batch can be redelivered).
+   * isolating those Postgres refuses; must be idempotent (a batch can be redelivered). May drop
+   * the batch unapplied (rejecting) once `wanted` is false: the consumer stopped or lost the partition.
    */
-  apply: (events: readonly AcceptedEvent[]) => Promise<MergedShare>;
+  apply: (events: readonly AcceptedEvent[], wanted: () => boolean) => Promise<MergedShare>;
   metrics: IngestMetrics;
   logger: Logger;
   /** Called after a batch's offsets are committed (its state is committed before that). */
@@ -135,11 +136,12 @@ export class LifecycleEventsConsumer {
 
     let outcome: ApplyOutcome | undefined;
     let refused: DeadLetter[] = [];
+    const wanted = () => payload.isRunning() && !payload.isStale();
     for (let attempt = 0; outcome === undefined; attempt++) {
-      if (!payload.isRunning() || payload.isStale()) return; // partition lost or shutting down: commit nothing
+      if (!wanted()) return; // partition lost or shutting down: commit nothing
       try {
         await this.deps.deadLetters.send(rejected);
-        const applied = await withHeartbeats(() => this.deps.apply(accepted), () => payload.heartbeat());
+        const applied = await withHeartbeats(() => this.deps.apply(accepted, wanted), () => payload.heartbeat());
         refused = applied.rejected.flatMap((r) => {
           const m = byOffset.get(r.event.offset);
           return m ? [letter(m, r.reason)] : [];
@@ -147,6 +149,7 @@ export class LifecycleEventsConsumer {
         await this.deps.deadLetters.send(refused);
         outcome = applied.outcome;
       } catch (err) {
+        if (!wanted()) return; // withdrawn, or failed while stopping: the next owner redoes it
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
         this.deps.metrics.batchRetries.inc();
         this.log.warn({ err, topic, partition, attempt, retryInMs: delay }, "batch not applied; retrying");
