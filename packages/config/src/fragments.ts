@@ -44,6 +44,18 @@ export const redisEnv = {
   QUEUE_PREFIX: z.string().min(1).default("lifecycle"),
 };
 
+/** Consent for marketing follow-ups and one-click unsubscribe links (issue 11). */
+export const consentEnv = {
+  /** `opt-in`: marketing only to customers who granted consent; `opt-out`: unless they withdrew it. @defaultValue opt-in */
+  CONSENT_REGIME: z.enum(["opt-in", "opt-out"]).default("opt-in"),
+  /** Signs one-click unsubscribe links (worker) and checks them (API): the same value in both, 32+ characters. */
+  UNSUBSCRIBE_SECRET: z.string().min(32).optional(),
+  /** The API's public base URL, e.g. https://lifecycle.example.com: unsubscribe links point there. */
+  PUBLIC_API_URL: z.url().optional(),
+  /** How long an unsubscribe link works. @defaultValue 90 */
+  UNSUBSCRIBE_LINK_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+};
+
 export const logEnv = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
@@ -63,7 +75,7 @@ export const httpEnv = {
  * Variables whose values must never reach a log line. The logger redacts them wherever
  * they appear as keys, and connection strings are logged without their passwords.
  */
-export const secretKeys = ["DATABASE_URL", "REDIS_URL", "API_KEY_PEPPER", "WEBHOOK_SECRET", "SMTP_PASSWORD"] as const;
+export const secretKeys = ["DATABASE_URL", "REDIS_URL", "API_KEY_PEPPER", "WEBHOOK_SECRET", "SMTP_PASSWORD", "UNSUBSCRIBE_SECRET"] as const;
 
 /** Money: the base currency every amount is summed in, and rates to it from other currencies. */
 /** The largest rate to the base currency accepted (1 unit = this many base units). */

@@ -7,3 +7,4 @@ export { engineEnv, engineSettings } from "./engine-config.js";
 export { createLifecycleEngine, type LifecycleEngine } from "./lifecycle-engine.js";
 export { computeMeasures, MeasuresQuery, MeasuresQueryError, type Measures, type MeasuresGroup, type MeasuresGroupBy, type MeasuresReport } from "./measures/index.js";
 export { followUpJobFor, followUpMessage } from "./follow-up-message.js";
+export { signUnsubscribeToken, verifyUnsubscribeToken, unsubscribeUrl, type UnsubscribeClaims, type VerifiedToken } from "./unsubscribe-token.js";

@@ -11,6 +11,7 @@ import type { ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { installProblemHandlers, problem } from "./http/problem.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
+import { consentRoutes } from "./routes/consent.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from "./routes/queue-board.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
@@ -69,6 +70,7 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
 
   await app.register(healthRoutes, { deps });
   await app.register(customersRoutes, { deps });
+  await app.register(consentRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(dashboardRoutes, { deps });
   // Its own plugin context: the admin check applies to the board's routes only.

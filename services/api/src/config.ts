@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
+import { CommaList, consentEnv, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
 import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 
@@ -11,6 +11,7 @@ export const ApiConfig = z.object({
   ...engineEnv,
   ...currencyEnv,
   ...decodeEnv,
+  UNSUBSCRIBE_SECRET: consentEnv.UNSUBSCRIBE_SECRET,
   /** @defaultValue 127.0.0.1 */
   API_HOST: z.string().min(1).default("127.0.0.1"),
   /** @defaultValue 8080 */

@@ -34,4 +34,6 @@ export interface ApiDeps {
   /** Requests per minute per API key (per IP without one). */
   rateLimitPerMinute: number;
   bodyLimitBytes: number;
+  /** Signs and checks one-click unsubscribe links (the worker signs them with the same secret); unset: /v1/unsubscribe answers 404. */
+  unsubscribeSecret?: string | undefined;
 }

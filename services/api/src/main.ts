@@ -52,6 +52,7 @@ const app = await buildApp(
     registry,
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
+    unsubscribeSecret: config.UNSUBSCRIBE_SECRET,
   },
   { logger },
 );

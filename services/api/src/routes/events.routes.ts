@@ -3,14 +3,12 @@ import { z } from "zod";
 import { decodeForIngest, REJECTION_KINDS, type LifecycleEvent, type Rejection, type Result } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { problem } from "../http/problem.js";
+import { withTimeout } from "../http/with-timeout.js";
 import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
 
 const MAX_BATCH = 1_000;
-/**
- * How long producing may take before the answer is 503. The API's producer is idempotent, and
- * kafkajs retries an idempotent send without end: without a bound a broker outage hangs the request.
- */
-const PUBLISH_TIMEOUT_MS = 10_000;
+/** How long producing may take before the answer is 503 (see withTimeout). */
+export const PUBLISH_TIMEOUT_MS = 10_000;
 
 const EventsBody = z
   .union([z.array(z.unknown()).min(1).max(MAX_BATCH), z.record(z.string(), z.unknown())], {
@@ -54,14 +52,6 @@ const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).dat
 /** The consumer's own checks, fed the bytes a producer would have sent. */
 function validate(item: unknown, deps: Pick<ApiDeps, "rates" | "maxFutureSkewMs">): Result<LifecycleEvent, Rejection> {
   return decodeForIngest(Buffer.from(JSON.stringify(item) ?? "", "utf8"), {}, { rates: deps.rates, maxFutureSkewMs: deps.maxFutureSkewMs });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Kafka did not confirm within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** POST /v1/events: validated, then produced to Kafka. */
