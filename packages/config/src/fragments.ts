@@ -46,8 +46,6 @@ export const redisEnv = {
 
 /** Consent for marketing follow-ups and one-click unsubscribe links (issue 11). */
 export const consentEnv = {
-  /** `opt-in`: marketing only to customers who granted consent; `opt-out`: unless they withdrew it. @defaultValue opt-in */
-  CONSENT_REGIME: z.enum(["opt-in", "opt-out"]).default("opt-in"),
   /** Signs one-click unsubscribe links (worker) and checks them (API): the same value in both, 32+ characters. */
   UNSUBSCRIBE_SECRET: z.string().min(32).optional(),
   /** The API's public base URL, e.g. https://lifecycle.example.com: unsubscribe links point there. */

@@ -28,6 +28,16 @@ export const engineEnv = {
    * `{"csat-survey":{"delayMinutes":1440,"channel":"email"},"cross-sell":{"enabled":false}}`. @defaultValue {}
    */
   PLAYBOOKS: JsonEnv,
+  /** Marketing follow-ups need consent: `opt-in` (granted) or `opt-out` (not withdrawn). @defaultValue opt-in */
+  CONSENT_REGIME: z.enum(["opt-in", "opt-out"]).default("opt-in"),
+  /** At most this many marketing messages per customer ... @defaultValue 2 */
+  MARKETING_CAP_MAX: z.coerce.number().int().min(1).default(2),
+  /** ... within this many days, across playbooks. @defaultValue 7 */
+  MARKETING_CAP_DAYS: z.coerce.number().positive().default(7),
+  /** Local hours without messages, `HH:MM-HH:MM` in the customer's time zone; `00:00-00:00`: none. @defaultValue 21:00-08:00 */
+  QUIET_HOURS: z.string().regex(/^\d\d:\d\d-\d\d:\d\d$/, "HH:MM-HH:MM").default("21:00-08:00"),
+  /** The time zone of customers without one. @defaultValue UTC */
+  DEFAULT_TIMEZONE: z.string().min(1).default("UTC"),
   /** How often a process re-reads the newest fitted models. @defaultValue 60000 */
   CLV_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(60_000),
 };
@@ -48,6 +58,12 @@ export function engineSettings(env: EngineEnv): EngineSettings {
     },
     clv: { horizonDays: env.CLV_HORIZON_DAYS, margin: env.CLV_MARGIN, annualDiscountRate: env.CLV_DISCOUNT_RATE, lifespanYears: env.CLV_LIFESPAN_YEARS },
     playbooks: env.PLAYBOOKS,
+    delivery: {
+      consentRegime: env.CONSENT_REGIME,
+      marketingCap: { max: env.MARKETING_CAP_MAX, windowDays: env.MARKETING_CAP_DAYS },
+      quietHours: { start: env.QUIET_HOURS.slice(0, 5), end: env.QUIET_HOURS.slice(6) },
+      defaultTimeZone: env.DEFAULT_TIMEZONE,
+    },
   });
   if (!parsed.success) throw new Error(`invalid engine settings:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;

@@ -6,3 +6,4 @@ export { checkFrequencyCap, type FrequencyCap, type CapCandidate, type CapDecisi
 export { quietHoursEnd, type QuietHours } from "./quiet-hours.js";
 export { instantAt, isTimeZone, localParts, nextDay, type LocalParts } from "./local-time.js";
 export { isHeldOut, uplift, type Group, type Uplift } from "./holdout.js";
+export { decideDelivery, DeliverySettings, type DeliveryDecision, type DeliveryInput } from "./decide-delivery.js";

@@ -8,6 +8,7 @@ import { healthScore, HealthSettings, type HealthScore } from "../health/health-
 import { decideTransition, type CurrentStage, type StageTransition } from "../stages/decide-transition.js";
 import { deriveStage, type DerivedStage } from "../stages/derive-stage.js";
 import type { StageFacts } from "../stages/stage-facts.js";
+import { DeliverySettings } from "../delivery/decide-delivery.js";
 import { StageRules } from "../stages/stage-rules.js";
 import { PlaybookSettings } from "../playbooks/playbook-settings.js";
 
@@ -29,6 +30,7 @@ export const EngineSettings = z.object({
   clv: ClvSettings.default(ClvSettings.parse({})),
   health: HealthSettings.default(HealthSettings.parse({})),
   playbooks: PlaybookSettings.default(PlaybookSettings.parse({})),
+  delivery: DeliverySettings.default(DeliverySettings.parse({})),
 });
 export type EngineSettings = z.infer<typeof EngineSettings>;
 
