@@ -90,12 +90,21 @@ describe.each(ALL)("infra/k8s/%s", (k) => {
     }
   });
 
-  it("gives every container CPU and memory requests and limits", () => {
+  it("gives every container CPU and memory requests and limits, and each service a V8 heap well under its limit", () => {
     for (const w of workloads(k)) {
       for (const c of w.spec.template.spec.containers) {
         expect(Object.keys(c.resources.requests).sort(), c.name).toEqual(["cpu", "memory"]);
         expect(Object.keys(c.resources.limits).sort(), c.name).toEqual(["cpu", "memory"]);
+        expect(mebibytes(c.resources.requests.memory), c.name).toBeLessThanOrEqual(mebibytes(c.resources.limits.memory));
       }
+    }
+    // V8 sizes its heap from the machine's memory: without a cap an ingest process draining a
+    // backlog grew to 541 MB (infra/k8s/README.md), past a 512Mi limit.
+    for (const d of deployments(k)) {
+      const c = d.spec.template.spec.containers[0];
+      const heap = /--max-old-space-size=(\d+)/.exec(c?.env.find((v) => v.name === "NODE_OPTIONS")?.value ?? "")?.[1];
+      expect(heap, `${d.metadata.name}: NODE_OPTIONS --max-old-space-size`).toBeDefined();
+      expect(Number(heap), d.metadata.name).toBeLessThanOrEqual(0.6 * mebibytes(c?.resources.limits.memory));
     }
   });
 
@@ -221,6 +230,13 @@ describe("infra/k8s/overlays/production: secrets and images", () => {
     expect(ns?.body.metadata).toMatchObject({ name: "lifecycle", labels: { "pod-security.kubernetes.io/enforce": "restricted" } });
   });
 });
+
+/** A memory quantity in MiB ("512Mi", "1Gi", "600M"); anything else is NaN, which fails the comparisons. */
+function mebibytes(quantity: string | number | undefined): number {
+  const m = /^(\d+)(Mi|Gi|M|G)?$/.exec(String(quantity));
+  const factor = { Mi: 1, Gi: 1024, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 }[m?.[2] ?? ""] ?? 1 / 2 ** 20;
+  return m ? Number(m[1]) * factor : NaN;
+}
 
 /** Every `NAME:` key of a zod config schema in the services and packages (their environment variables). */
 function configKeysInSources(): Set<string> {
