@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { eventTimeProblem } from "./event-time.js";
+import { Traceparent } from "./trace-context.js";
 
 /** RFC 3339 date-time with an explicit offset (`Z` or `±hh:mm`), as CONTRACT.md section 1 requires. */
 export const RFC3339_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -26,6 +27,8 @@ export const CloudEventEnvelope = z.object({
       if (problem && RFC3339_WITH_OFFSET.test(t)) ctx.addIssue({ code: "custom", message: problem });
     }),
   datacontenttype: z.literal("application/json").optional(),
+  /** Distributed tracing extension: where a producer's trace continues. */
+  traceparent: Traceparent,
   data: z.unknown(),
 });
 export type CloudEventEnvelope = z.infer<typeof CloudEventEnvelope>;

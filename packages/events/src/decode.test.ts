@@ -24,6 +24,20 @@ describe("decodeCloudEvent", () => {
     expect(r).toEqual({ ok: true, value: event });
   });
 
+  it("keeps the traceparent extension in both modes, and drops a malformed one without refusing the event", () => {
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const structured = decodeCloudEvent(Buffer.from(JSON.stringify({ ...event, traceparent })));
+    expect(structured.ok ? structured.value.traceparent : structured.error).toBe(traceparent);
+    const { data, ...attrs } = event;
+    const headers = Object.fromEntries(Object.entries({ ...attrs, traceparent }).map(([k, v]) => [`ce_${k}`, Buffer.from(v)]));
+    const binary = decodeCloudEvent(Buffer.from(JSON.stringify(data)), headers);
+    expect(binary.ok ? binary.value.traceparent : binary.error).toBe(traceparent);
+    for (const bad of ["00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", "not a traceparent", 42]) {
+      const r = decodeCloudEvent(Buffer.from(JSON.stringify({ ...event, traceparent: bad })));
+      expect(r.ok ? r.value.traceparent : r.error, String(bad)).toBeUndefined();
+    }
+  });
+
   it("rejects bytes that are not JSON", () => {
     const r = decodeCloudEvent(Buffer.from("{not json"));
     expect(r.ok).toBe(false);

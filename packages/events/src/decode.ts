@@ -100,6 +100,8 @@ export function decodeCloudEvent(value: Buffer | null, headers: KafkaHeaders = {
         type: headerText(headers.ce_type),
         subject: headerText(headers.ce_subject),
         time: headerText(headers.ce_time),
+        // Extension attributes are headers too in binary mode; tracing is the one we use.
+        traceparent: headerText(headers.ce_traceparent),
         data: json.value,
       }
     : json.value;

@@ -1,5 +1,6 @@
 export { TOPICS, INPUT_TOPICS, inputTopicsFrom, topicForType, type TopicKey, type InputTopics } from "./topics.js";
 export { CloudEventEnvelope, RFC3339_WITH_OFFSET } from "./cloud-event.js";
+export { Traceparent, TRACEPARENT } from "./trace-context.js";
 export { DEFAULT_MAX_FUTURE_SKEW_MS, eventTimeProblem } from "./event-time.js";
 export {
   decodeCloudEvent,

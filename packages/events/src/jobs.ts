@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Traceparent } from "./trace-context.js";
 
 /** BullMQ queue names (the configured prefix is applied by the queue package). */
 export const QUEUES = {
@@ -49,6 +50,8 @@ export const FollowUpJob = z.object({
   priority: z.number().int().min(1).max(2_097_152).default(10),
   /** What the condition check and the message need (order, ticket, survey kind and score, stage). */
   context: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  /** The span that queued it (the outbox relay's publish): the worker's spans continue that trace. */
+  traceparent: Traceparent,
 });
 export type FollowUpJob = z.infer<typeof FollowUpJob>;
 
