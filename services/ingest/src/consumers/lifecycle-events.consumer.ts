@@ -29,6 +29,8 @@ export interface LifecycleConsumerDeps {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** Heartbeat answers after which this member owns nothing until it has rejoined its group. */
+const MUST_REJOIN = new Set(["REBALANCE_IN_PROGRESS", "UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"]);
 /** While a batch applies, the group hears from us this often (kafkajs throttles to its heartbeat interval). */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -50,6 +52,10 @@ export class LifecycleEventsConsumer {
   private lastHeartbeatAt = 0;
   private crashed: Error | undefined;
   private running = false;
+  /** Times this member joined its group; a batch belongs to the membership it was fetched in. */
+  private joins = 0;
+  /** The membership (join count) a heartbeat ended: "rejoin", after a rebalance began or an eviction. */
+  private endedMembership = -1;
 
   constructor(private readonly deps: LifecycleConsumerDeps) {
     this.sessionTimeoutMs = deps.sessionTimeoutMs ?? 30_000;
@@ -69,6 +75,9 @@ export class LifecycleEventsConsumer {
     this.consumer.on(GROUP_JOIN, alive);
     // After a rebalance this member reports only the partitions it owns now.
     this.consumer.on(GROUP_JOIN, () => deps.metrics.lag.reset());
+    this.consumer.on(GROUP_JOIN, () => {
+      this.joins++;
+    });
     this.consumer.on(CRASH, ({ payload }) => {
       this.log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
       if (!payload.restart) {
@@ -136,12 +145,23 @@ export class LifecycleEventsConsumer {
 
     let outcome: ApplyOutcome | undefined;
     let refused: DeadLetter[] = [];
-    const wanted = () => payload.isRunning() && !payload.isStale();
+    // kafkajs rejoins a rebalancing group only once every batch it handed out has returned. Batches
+    // waiting for a transaction would hold that up past the rebalance timeout on a loaded machine
+    // (then the member is evicted, its commits fail and it crashes, while the new owners redo the
+    // same batches): once a heartbeat says "rejoin", this member's batches are no longer wanted.
+    const membership = this.joins;
+    const heartbeat = () =>
+      payload.heartbeat().catch((err: unknown) => {
+        if (mustRejoin(err)) this.endedMembership = membership;
+        throw err;
+      });
+    const lost = () => payload.isStale() || this.endedMembership === membership;
+    const wanted = () => payload.isRunning() && !lost();
     for (let attempt = 0; outcome === undefined; attempt++) {
       if (!wanted()) return; // partition lost or shutting down: commit nothing
       try {
         await this.deps.deadLetters.send(rejected);
-        const applied = await withHeartbeats(() => this.deps.apply(accepted, wanted), () => payload.heartbeat());
+        const applied = await withHeartbeats(() => this.deps.apply(accepted, wanted), heartbeat);
         refused = applied.rejected.flatMap((r) => {
           const m = byOffset.get(r.event.offset);
           return m ? [letter(m, r.reason)] : [];
@@ -153,13 +173,23 @@ export class LifecycleEventsConsumer {
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
         this.deps.metrics.batchRetries.inc();
         this.log.warn({ err, topic, partition, attempt, retryInMs: delay }, "batch not applied; retrying");
-        await sleepWithHeartbeat(delay, () => payload.heartbeat());
+        await sleepWithHeartbeat(delay, heartbeat);
       }
     }
 
+    // Applied, but no longer this member's to commit: the commit would fail and crash the consumer.
+    // Whoever owns the partition next finds these events recorded. (A stopping consumer still commits.)
+    if (lost()) return;
     const last = batch.lastOffset();
     payload.resolveOffset(last);
-    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    } catch (err) {
+      // Evicted or rebalanced since the check above: as lost. Thrown on, it would crash the consumer.
+      if (!mustRejoin(err)) throw err;
+      this.endedMembership = membership;
+      return;
+    }
     await payload.heartbeat();
     const committedAt = Date.now();
     this.deps.metrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
@@ -189,6 +219,16 @@ async function withHeartbeats<T>(work: () => Promise<T>, heartbeat: () => Promis
   } finally {
     clearInterval(timer);
   }
+}
+
+function mustRejoin(err: unknown): boolean {
+  // kafkajs may wrap the protocol error (KafkaJSNonRetriableError): look through a few causes.
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && typeof e === "object" && e !== null; depth++) {
+    if ("type" in e && typeof e.type === "string" && MUST_REJOIN.has(e.type)) return true;
+    e = "cause" in e ? e.cause : undefined;
+  }
+  return false;
 }
 
 async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>): Promise<void> {
