@@ -5,7 +5,7 @@ export interface JobOutcome {
   queue: string;
   jobName: string;
   customerId: string;
-  status: "sent" | "skipped" | "failed";
+  status: "sent" | "skipped" | "failed" | "held-out";
   detail: string | null;
   attempts: number;
 }

@@ -17,7 +17,7 @@ const FollowUpOutcomes = z.object({
       jobId: z.string().describe("The BullMQ job id: fu|<playbook>|<customer>|<trigger>"),
       playbook: z.string(),
       channel: z.string(),
-      status: z.enum(["sent", "skipped", "failed"]),
+      status: z.enum(["sent", "skipped", "failed", "held-out"]),
       detail: z.string().nullable().describe("What was sent, why it was skipped, or the last error"),
       attempts: z.number().int(),
       finishedAt: z.iso.datetime(),
