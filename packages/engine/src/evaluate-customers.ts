@@ -1,7 +1,7 @@
 import { StageChanged, type OutboxMessage, type Stage } from "@lifecycle/events";
 import type { OutboxRepo, Queryable } from "@lifecycle/db";
 import { evaluateCustomer, triggersForTransition, type CustomerState, type FollowUpIntent, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
-import { writeFollowUps } from "./follow-up-message.js";
+import { writeFollowUps, type TraceOf } from "./follow-up-message.js";
 import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
 
 /** A customer as LOAD_CUSTOMER_STATES returns it: numerics as exact strings, as pg gives them. */
@@ -88,8 +88,11 @@ const clvSnapshot = (e: Evaluation): StageChanged["data"]["clv"] => ({
   expectedPurchases: e.prediction ? Math.max(0, e.prediction.expectedPurchases) : null,
 });
 
-/** The CloudEvent announcing a stored transition; its id is stable, so consumers can dedupe. */
-export function stageChangedEvent(t: TransitionRow): StageChanged {
+/**
+ * The CloudEvent announcing a stored transition; its id is stable, so consumers can dedupe. A
+ * `traceparent` (not part of the id) continues the trace of the event that caused it.
+ */
+export function stageChangedEvent(t: TransitionRow, traceparent?: string): StageChanged {
   return StageChanged.parse({
     specversion: "1.0",
     id: `stage-changed-${t.id}`,
@@ -99,6 +102,7 @@ export function stageChangedEvent(t: TransitionRow): StageChanged {
     time: t.event_time.toISOString(),
     datacontenttype: "application/json",
     data: { from: t.from_stage, to: t.to_stage, reason: t.reason, at: t.event_time.toISOString(), clv: t.clv_snapshot },
+    traceparent,
   });
 }
 
@@ -120,11 +124,26 @@ export interface FirstOrder {
 /**
  * Evaluates customers at `now` inside the caller's transaction: loads their state (locking the
  * rows), applies the pure rules, writes stage, CLV and health, stores each transition and its
- * outbox message. Three or four statements whatever the number of customers.
+ * outbox message. Three or four statements whatever the number of customers. `traceOf` (ingest,
+ * when events carried a trace) gives each outbox message the trace it continues.
  */
-export async function evaluateCustomers(
-  { tx, outbox, customerIds, now, models, settings }: { tx: Queryable; outbox: OutboxRepo; customerIds: readonly string[]; now: Date; models: FittedModels; settings: EngineSettings },
-): Promise<EvaluateResult> {
+export async function evaluateCustomers({
+  tx,
+  outbox,
+  customerIds,
+  now,
+  models,
+  settings,
+  traceOf,
+}: {
+  tx: Queryable;
+  outbox: OutboxRepo;
+  customerIds: readonly string[];
+  now: Date;
+  models: FittedModels;
+  settings: EngineSettings;
+  traceOf?: TraceOf | undefined;
+}): Promise<EvaluateResult> {
   if (customerIds.length === 0) return { evaluated: 0, transitions: 0, followUps: 0, firstOrders: [] };
   const { rules } = settings;
   const rows = (await tx.query<StateRow>(LOAD_CUSTOMER_STATES, [customerIds, rules.detractorMaxScore, rules.lowCsatMaxScore, rules.highCesMinScore])).rows;
@@ -186,10 +205,10 @@ export async function evaluateCustomers(
   if (transitions.length) {
     const stored = (await tx.query<TransitionRow>(INSERT_TRANSITIONS, [JSON.stringify(transitions)])).rows;
     await outbox.add(
-      stored.map((t): OutboxMessage => ({ kind: "stage-changed", dedupeKey: `stage-changed|${t.id}`, payload: stageChangedEvent(t) })),
+      stored.map((t): OutboxMessage => ({ kind: "stage-changed", dedupeKey: `stage-changed|${t.id}`, payload: stageChangedEvent(t, traceOf?.(t.customer_id)) })),
       tx,
     );
   }
-  const queued = await writeFollowUps(tx, { outbox, intents: followUps, now });
+  const queued = await writeFollowUps(tx, { outbox, intents: followUps, now, traceOf });
   return { evaluated: rows.length, transitions: transitions.length, followUps: queued, firstOrders };
 }

@@ -22,10 +22,19 @@ export function followUpJobFor(i: FollowUpIntent): FollowUpJob {
   };
 }
 
-/** The outbox row for a follow-up: its dedupe key is the BullMQ job id, so a replay adds nothing. */
-export function followUpMessage(i: FollowUpIntent): OutboxMessage & { dueAt: Date } {
+/**
+ * The `traceparent` an outbox message continues: that of the event which caused it (`causationId`)
+ * or else the customer's traced event in the same batch. Undefined when none was traced.
+ */
+export type TraceOf = (customerId: string, causationId?: string) => string | undefined;
+
+/**
+ * The outbox row for a follow-up: its dedupe key is the BullMQ job id, so a replay adds nothing.
+ * `traceparent` (not part of the id) lets the relay and the worker continue the cause's trace.
+ */
+export function followUpMessage(i: FollowUpIntent, traceparent?: string): OutboxMessage & { dueAt: Date } {
   const job = followUpJobFor(i);
-  return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: job, dueAt: i.dueAt };
+  return { kind: "follow-up", dedupeKey: followUpJobId(job), payload: traceparent === undefined ? job : { ...job, traceparent }, dueAt: i.dueAt };
 }
 
 /**
@@ -33,12 +42,15 @@ export function followUpMessage(i: FollowUpIntent): OutboxMessage & { dueAt: Dat
  * history) would only be queued to be skipped: its outcome is recorded as skipped at once, with
  * no attempt, and neither the outbox nor Redis sees it. Returns how many went to the outbox.
  */
-export async function writeFollowUps(tx: Queryable, { outbox, intents, now }: { outbox: OutboxRepo; intents: readonly FollowUpIntent[]; now: Date }): Promise<number> {
+export async function writeFollowUps(
+  tx: Queryable,
+  { outbox, intents, now, traceOf }: { outbox: OutboxRepo; intents: readonly FollowUpIntent[]; now: Date; traceOf?: TraceOf | undefined },
+): Promise<number> {
   if (intents.length === 0) return 0;
   const live: ReturnType<typeof followUpMessage>[] = [];
   const skipped: JobOutcome[] = [];
   for (const i of intents) {
-    const message = followUpMessage(i);
+    const message = followUpMessage(i, traceOf?.(i.customerId, i.causationId));
     const why = whyExpired(i, now);
     if (why === undefined) live.push(message);
     else skipped.push({ jobId: message.dedupeKey, queue: followUpQueue(i.channel), jobName: "follow-up", customerId: i.customerId, status: "skipped", detail: why, attempts: 0 });

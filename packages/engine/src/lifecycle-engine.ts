@@ -3,7 +3,7 @@ import { triggersForEvents, type EngineSettings } from "@lifecycle/domain";
 import type { LifecycleEvent } from "@lifecycle/events";
 import type { Clock } from "./clock.js";
 import { evaluateCustomers, type EvaluateResult } from "./evaluate-customers.js";
-import { writeFollowUps } from "./follow-up-message.js";
+import { writeFollowUps, type TraceOf } from "./follow-up-message.js";
 import type { ModelCache } from "./models.repo.js";
 
 export interface NewEvents {
@@ -13,6 +13,8 @@ export interface NewEvents {
   customerIds: readonly string[];
   /** The input partitions they came from (`topic:partition`): each moves its own watermark. */
   slots?: readonly string[];
+  /** The trace each outbox message continues, when some of the events carried one. */
+  traceOf?: TraceOf | undefined;
 }
 
 /** What the ingest transaction calls after applying a batch's events to the facts. */
@@ -23,17 +25,17 @@ export function createLifecycleEngine({ outbox, clock, models, settings }: { out
      * CLV, health; transitions and their follow-ups) and queues the follow-ups the events
      * themselves trigger, so every effect commits with the events that caused it.
      */
-    async afterEvents(tx: Queryable, { events, customerIds, slots }: NewEvents): Promise<Omit<EvaluateResult, "firstOrders">> {
+    async afterEvents(tx: Queryable, { events, customerIds, slots, traceOf }: NewEvents): Promise<Omit<EvaluateResult, "firstOrders">> {
       if (events.length === 0) return { evaluated: 0, transitions: 0, followUps: 0 };
       // Times carry offsets, so compare instants, not strings.
       const latest = new Date(events.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity));
       const now = await clock.advance(tx, latest, slots);
-      const { firstOrders, ...evaluated } = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(tx), settings });
+      const { firstOrders, ...evaluated } = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(tx), settings, traceOf });
       // A customer's first purchase is among these events when its first order came from one.
       const fresh = new Set(events.map((e) => e.id));
       const firstPurchases = firstOrders.filter((f) => fresh.has(f.eventId));
       const intents = triggersForEvents({ events, firstPurchases, settings: settings.playbooks, rules: settings.rules, now });
-      const queued = await writeFollowUps(tx, { outbox, intents, now });
+      const queued = await writeFollowUps(tx, { outbox, intents, now, traceOf });
       return { ...evaluated, followUps: evaluated.followUps + queued };
     },
   };

@@ -2,6 +2,7 @@ import type { LifecycleEvent } from "@lifecycle/events";
 import { createInboxRepo, createLifecycleStore, createOutboxRepo, withTransaction, type InboxEvent, type InboxRepo, type LifecycleStore, type OutboxRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock, createLifecycleEngine, createModelCache, createModelsRepo, type Clock, type LifecycleEngine } from "@lifecycle/engine";
+import { traceBatch } from "./trace-batch.js";
 
 export interface AcceptedEvent {
   event: LifecycleEvent;
@@ -59,7 +60,8 @@ export interface ApplyOutcome {
  * health), (c) write outbox rows for what must be published (stage changes, the follow-ups the
  * events and the stage changes trigger).
  * The caller commits the Kafka offset only after this resolves; a redelivered batch then finds
- * every id recorded and changes nothing.
+ * every id recorded and changes nothing. Events that carry a `traceparent` continue their trace
+ * here, and through the outbox rows they cause (see traceBatch).
  */
 export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEvent[]): Promise<ApplyOutcome> {
   if (accepted.length === 0) return { applied: 0, duplicates: 0, outboxed: 0, transitions: 0 };
@@ -75,15 +77,24 @@ export async function applyEvents(deps: ApplyDeps, accepted: readonly AcceptedEv
     offset,
   }));
 
-  return withTransaction(deps.pool, async (tx) => {
-    const fresh = await deps.inbox.insertNew(rows, tx);
-    // An id repeated within the batch is recorded once: apply it once.
-    const seen = new Set<string>();
-    const freshEvents = accepted
-      .map((a) => a.event)
-      .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-    const { touched } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
-    const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, slots: accepted.map((a) => `${a.topic}:${a.partition}`) });
-    return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: transitions + followUps, transitions };
-  });
+  const trace = traceBatch(accepted);
+  try {
+    const outcome = await withTransaction(deps.pool, async (tx): Promise<ApplyOutcome> => {
+      const fresh = await deps.inbox.insertNew(rows, tx);
+      // An id repeated within the batch is recorded once: apply it once.
+      const seen = new Set<string>();
+      const freshEvents = accepted
+        .map((a) => a.event)
+        .filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
+      const { touched } = await deps.store.applyNewEvents({ events: freshEvents, rates: deps.rates }, tx);
+      const slots = accepted.map((a) => `${a.topic}:${a.partition}`);
+      const { transitions, followUps } = await deps.engine.afterEvents(tx, { events: freshEvents, customerIds: touched, slots, traceOf: trace.traceOf });
+      return { applied: fresh.size, duplicates: accepted.length - fresh.size, outboxed: transitions + followUps, transitions };
+    });
+    trace.succeeded(outcome);
+    return outcome;
+  } catch (err) {
+    trace.failed(err);
+    throw err;
+  }
 }

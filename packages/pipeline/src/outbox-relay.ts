@@ -3,6 +3,7 @@ import { withTransaction, type OutboxRepo, type OutboxRow, type Pool } from "@li
 import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues, FollowUpToQueue } from "@lifecycle/queue";
 import { createRelayMetrics, type RelayMetrics } from "./relay-metrics.js";
+import { tracePublish } from "./trace-publish.js";
 
 export interface OutboxRelayDeps {
   pool: Pool;
@@ -57,14 +58,22 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
   async function publish(batch: readonly Parsed[], at: number): Promise<void> {
     const jobs: FollowUpToQueue[] = [];
     const stageChanges: StageChanged[] = [];
+    // A message that carries a trace goes out under a span of its own, continuing that trace.
+    const trace = tracePublish();
     for (const { message } of batch) {
-      if (message.kind === "follow-up") jobs.push({ job: message.payload, jobId: message.dedupeKey, delayMs: Date.parse(message.payload.dueAt) - at });
-      else stageChanges.push(message.payload);
+      if (message.kind === "follow-up") jobs.push({ job: trace.followUp(message.payload, message.dedupeKey), jobId: message.dedupeKey, delayMs: Date.parse(message.payload.dueAt) - at });
+      else stageChanges.push(trace.stageChange(message.payload));
     }
-    if (jobs.length) await followUps.addBulk(jobs);
-    // In claim order; one send for the batch. A crash after the send and before the commit
-    // sends them again with the same event ids: consumers dedupe on the CloudEvents id.
-    if (stageChanges.length) await publishStageChanges(stageChanges);
+    try {
+      if (jobs.length) await followUps.addBulk(jobs);
+      // In claim order; one send for the batch. A crash after the send and before the commit
+      // sends them again with the same event ids: consumers dedupe on the CloudEvents id.
+      if (stageChanges.length) await publishStageChanges(stageChanges);
+      trace.end();
+    } catch (err) {
+      trace.end(err);
+      throw err;
+    }
   }
 
   /** One by one: which rows fail on their own. Throws when none goes through (an outage). */
