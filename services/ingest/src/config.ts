@@ -3,6 +3,7 @@ import { CommaList, currencyEnv, kafkaEnv, logEnv, pgEnv, probeEnv, ratesOf, red
 import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
+import { tracingEnv } from "@lifecycle/telemetry";
 
 export const IngestConfig = z.object({
   ...pgEnv,
@@ -13,6 +14,7 @@ export const IngestConfig = z.object({
   ...relayEnv,
   ...decodeEnv,
   ...probeEnv(9464),
+  ...tracingEnv,
   /** Consumer group of the lifecycle consumer. @defaultValue lifecycle-ingest */
   INGEST_GROUP_ID: z.string().min(1).default("lifecycle-ingest"),
   /**

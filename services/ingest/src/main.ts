@@ -7,7 +7,7 @@ import { engineSettings } from "@lifecycle/engine";
 import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createLogger, exitOnStartupError, redactUrl } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
-import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
+import { dependencyChecks, startProbeIfEnabled, startTracing } from "@lifecycle/telemetry";
 import { IngestConfig } from "./config.js";
 import { createIngestService } from "./ingest-service.js";
 
@@ -15,6 +15,7 @@ const config = loadConfig(IngestConfig);
 const logger = createLogger({ name: "ingest", level: config.LOG_LEVEL, secretKeys });
 // A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
 const startup = exitOnStartupError(logger);
+const tracing = await startTracing({ settings: config, serviceName: "ingest", logger });
 
 // A first start on a fresh server creates the database; where the role may not (a managed
 // database), the database must exist already and the migration below says so if it does not.
@@ -87,6 +88,8 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   await followUps.close();
   redis.disconnect();
   await pool.end();
+  // Last: the spans of the final batches are exported too.
+  await tracing.shutdown();
 });
 
 await service.start();

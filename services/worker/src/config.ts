@@ -2,6 +2,7 @@ import { z } from "zod";
 import { kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
+import { tracingEnv } from "@lifecycle/telemetry";
 import { channelsEnv, withChannelsCheck } from "./channels/channels-config.js";
 
 export const WorkerConfig = withChannelsCheck(z.object({
@@ -13,6 +14,7 @@ export const WorkerConfig = withChannelsCheck(z.object({
   ...engineEnv,
   ...channelsEnv,
   ...probeEnv(9465),
+  ...tracingEnv,
   /** Follow-ups per second per channel (each channel has its own queue and limiter). */
   RATE_LIMIT_LOG_PER_SECOND: z.coerce.number().int().min(1).default(1_000),
   RATE_LIMIT_WEBHOOK_PER_SECOND: z.coerce.number().int().min(1).default(50),

@@ -13,7 +13,7 @@ import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
 import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
-import { dependencyChecks, startProbeIfEnabled } from "@lifecycle/telemetry";
+import { dependencyChecks, startProbeIfEnabled, startTracing } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
 import { createWorkerService } from "./worker-service.js";
 
@@ -21,6 +21,7 @@ const config = loadConfig(WorkerConfig);
 const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKeys: [...secretKeys, ...channelsSecretKeys] });
 // A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
 const startup = exitOnStartupError(logger);
+const tracing = await startTracing({ settings: config, serviceName: "worker", logger });
 
 // A first start on a fresh server creates the database; where the role may not (a managed
 // database), the database must exist already and the migration below says so if it does not.
@@ -101,6 +102,8 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   await email?.close();
   connection.disconnect();
   await pool.end();
+  // Last: the spans of the final jobs are exported too.
+  await tracing.shutdown();
 });
 
 await service.start();

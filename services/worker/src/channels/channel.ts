@@ -15,6 +15,8 @@ export interface Delivery {
   text: string;
   /** Machine-readable details for webhooks (stage, CLV, ticket id …). */
   data: Record<string, unknown>;
+  /** The job's span: the channel's delivery span continues it (and a webhook passes it on). */
+  traceparent?: string | undefined;
 }
 
 export interface Channel {

@@ -1,4 +1,5 @@
 import { createTransport } from "nodemailer";
+import { ATTR, SpanKind, withSpan } from "@lifecycle/telemetry";
 import { PermanentDeliveryError, type Channel, type Delivery } from "./channel.js";
 
 /** The header that carries the delivery id, the same on every retry. */
@@ -78,25 +79,29 @@ export function createEmailChannel({ smtpUrl, from, timeoutMs = 30_000 }: EmailC
     socketTimeout: timeoutMs,
   });
   const domain = senderDomain(from);
+  const server = new URL(smtpUrl).hostname;
+  const sendMail = async (delivery: Delivery): Promise<{ detail: string }> => {
+    const address = delivery.customer.email;
+    if (!address) throw new PermanentDeliveryError("no e-mail address");
+    try {
+      const info = await transport.sendMail({
+        from,
+        to: delivery.customer.name ? { name: delivery.customer.name, address } : address,
+        subject: delivery.subject,
+        text: delivery.text,
+        messageId: messageIdFor(delivery.id, domain),
+        headers: { [ID_HEADER]: delivery.id },
+      });
+      return { detail: `e-mail accepted: ${info.response.slice(0, 200)}` };
+    } catch (err) {
+      throw classifySmtpError(err, address);
+    }
+  };
   return {
     name: "email",
-    async send(delivery: Delivery): Promise<{ detail: string }> {
-      const address = delivery.customer.email;
-      if (!address) throw new PermanentDeliveryError("no e-mail address");
-      try {
-        const info = await transport.sendMail({
-          from,
-          to: delivery.customer.name ? { name: delivery.customer.name, address } : address,
-          subject: delivery.subject,
-          text: delivery.text,
-          messageId: messageIdFor(delivery.id, domain),
-          headers: { [ID_HEADER]: delivery.id },
-        });
-        return { detail: `e-mail accepted: ${info.response.slice(0, 200)}` };
-      } catch (err) {
-        throw classifySmtpError(err, address);
-      }
-    },
+    // A client span per attempt, in the job's trace. No trace header in the mail: it goes to a customer.
+    send: (delivery: Delivery) =>
+      withSpan("smtp send", { kind: SpanKind.CLIENT, parent: delivery.traceparent, attributes: { [ATTR.serverAddress]: server } }, () => sendMail(delivery)),
     async close() {
       transport.close();
     },

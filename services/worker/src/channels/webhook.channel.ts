@@ -1,3 +1,4 @@
+import { ATTR, SpanKind, traceparentOf, withSpan, type Span } from "@lifecycle/telemetry";
 import { PermanentDeliveryError, type Channel, type Delivery } from "./channel.js";
 import { SIGNATURE_HEADER, signWebhookBody } from "./webhook-signature.js";
 
@@ -5,6 +6,8 @@ export { verifyWebhookSignature, signWebhookBody, SIGNATURE_HEADER, type Signatu
 
 /** The header receivers dedupe on: the delivery (BullMQ job) id, the same on every retry. */
 export const ID_HEADER = "x-lifecycle-id";
+/** W3C Trace Context: the receiver's own spans can continue the follow-up's trace. */
+export const TRACEPARENT_HEADER = "traceparent";
 
 /** The JSON body of a follow-up webhook. */
 export interface WebhookPayload {
@@ -86,40 +89,48 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
  * Delivers follow-ups as signed JSON POSTs. A 2xx is success; 5xx, 408, 429, timeouts and
  * network errors throw a plain Error so BullMQ retries with backoff; other 4xx (and 3xx) throw
  * {@link PermanentDeliveryError}. Receivers verify with `verifyWebhookSignature` and dedupe on
- * the `x-lifecycle-id` header.
+ * the `x-lifecycle-id` header. Each attempt is a client span; its `traceparent` header lets the
+ * receiver continue the trace.
  */
 export function createWebhookChannel({ url, secret, timeoutMs, fetch: doFetch = globalThis.fetch, now = () => new Date() }: WebhookChannelOptions): Channel {
+  // The host only: the URL's path or query may carry a token.
+  const { hostname } = new URL(url);
+  const post = async (delivery: Delivery, span: Span): Promise<{ detail: string }> => {
+    const sentAt = now();
+    const body = JSON.stringify(toPayload(delivery, sentAt));
+    const timestamp = Math.floor(sentAt.getTime() / 1000);
+    const traceparent = traceparentOf(span);
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "customer-lifecycle",
+          [ID_HEADER]: delivery.id,
+          [SIGNATURE_HEADER]: signWebhookBody({ body, secret, timestamp }),
+          ...(traceparent ? { [TRACEPARENT_HEADER]: traceparent } : {}),
+        },
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new Error(`webhook not delivered: ${describeFetchError(err, timeoutMs)}`, { cause: err });
+    }
+    span.setAttribute(ATTR.httpStatus, response.status);
+    const verdict = classifyWebhookStatus(response.status);
+    if (verdict === "ok") {
+      await response.body?.cancel().catch(() => undefined);
+      return { detail: `webhook answered ${response.status}` };
+    }
+    const message = `webhook answered ${response.status}${await bodySnippet(response)}`;
+    if (verdict === "permanent") throw new PermanentDeliveryError(message);
+    throw new Error(message);
+  };
   return {
     name: "webhook",
-    async send(delivery: Delivery): Promise<{ detail: string }> {
-      const sentAt = now();
-      const body = JSON.stringify(toPayload(delivery, sentAt));
-      const timestamp = Math.floor(sentAt.getTime() / 1000);
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "user-agent": "customer-lifecycle",
-            [ID_HEADER]: delivery.id,
-            [SIGNATURE_HEADER]: signWebhookBody({ body, secret, timestamp }),
-          },
-          body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (err) {
-        throw new Error(`webhook not delivered: ${describeFetchError(err, timeoutMs)}`, { cause: err });
-      }
-      const verdict = classifyWebhookStatus(response.status);
-      if (verdict === "ok") {
-        await response.body?.cancel().catch(() => undefined);
-        return { detail: `webhook answered ${response.status}` };
-      }
-      const message = `webhook answered ${response.status}${await bodySnippet(response)}`;
-      if (verdict === "permanent") throw new PermanentDeliveryError(message);
-      throw new Error(message);
-    },
+    send: (delivery: Delivery) =>
+      withSpan("POST webhook", { kind: SpanKind.CLIENT, parent: delivery.traceparent, attributes: { [ATTR.httpMethod]: "POST", [ATTR.serverAddress]: hostname } }, (span) => post(delivery, span)),
   };
 }

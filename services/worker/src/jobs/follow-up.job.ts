@@ -4,6 +4,7 @@ import type { JobOutcomeRepo, Pool } from "@lifecycle/db";
 import { birthdayIntent, checkFollowUp, renderFollowUp, type EngineSettings } from "@lifecycle/domain";
 import { followUpJobFor, type Clock } from "@lifecycle/engine";
 import type { FollowUpQueues } from "@lifecycle/queue";
+import { ATTR, SpanKind, traceparentOf, withSpan } from "@lifecycle/telemetry";
 import { PermanentDeliveryError, type Channel } from "../channels/channel.js";
 import { loadFollowUpCustomer } from "./follow-up-state.js";
 
@@ -27,9 +28,27 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
   return async (job: Job): Promise<void> => {
     const parsed = FollowUpJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid follow-up payload: ${parsed.error.message}`);
-    const data = parsed.data;
-    const record = (status: "sent" | "skipped", detail: string) =>
-      outcomes.record({ jobId: job.id ?? "", queue: job.queueName, jobName: job.name, customerId: data.customerId, status, detail, attempts: job.attemptsMade + 1 });
+    // The job continues the trace of the event that caused it (through the relay's send span).
+    const attributes = {
+      [ATTR.messagingSystem]: "bullmq",
+      [ATTR.messagingOperationType]: "process",
+      [ATTR.messagingDestination]: job.queueName,
+      [ATTR.messagingMessageId]: job.id ?? "",
+      "lifecycle.playbook": parsed.data.playbook,
+      "lifecycle.job.attempt": job.attemptsMade + 1,
+    };
+    await withSpan(`process ${job.queueName}`, { kind: SpanKind.CONSUMER, parent: parsed.data.traceparent, attributes }, async (span) => {
+      const outcome = await run(job, parsed.data, traceparentOf(span));
+      span.setAttribute("lifecycle.outcome", outcome);
+    });
+  };
+
+  /** Checks, delivers and records one follow-up; resolves with the outcome recorded. */
+  async function run(job: Job, data: FollowUpJob, traceparent: string | undefined): Promise<"sent" | "skipped"> {
+    const record = async (status: "sent" | "skipped", detail: string) => {
+      await outcomes.record({ jobId: job.id ?? "", queue: job.queueName, jobName: job.name, customerId: data.customerId, status, detail, attempts: job.attemptsMade + 1 });
+      return status;
+    };
 
     const now = (await clock.read(pool)) ?? new Date();
     const ticketId = typeof data.context.ticketId === "string" ? data.context.ticketId : undefined;
@@ -49,9 +68,10 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       customer: { id: data.customerId, email: customer.email, name: customer.name },
       ...renderFollowUp(data, customer),
       data: { ...data.context, ...customer.facts, triggeredAt: data.triggeredAt },
+      traceparent,
     });
-    await record("sent", detail);
-  };
+    return record("sent", detail);
+  }
 
   /** The gift recurs: when one year's job runs, the next year's is queued (its id makes that idempotent). */
   async function queueNextBirthday(job: FollowUpJob, birthday: string) {
