@@ -1,5 +1,6 @@
 // `npm run build`: the production JavaScript. Each service's main.ts is bundled with our own
-// packages (@lifecycle/*) into services/<name>/dist/main.js; every npm dependency stays an
+// packages (@lifecycle/*) into services/<name>/dist/main.js, and the migration command
+// (packages/db/src/migrate.cli.ts) into services/<name>/dist/migrate.js; every npm dependency stays an
 // import, installed by a production-only `npm ci --omit=dev`. Source maps point at the
 // TypeScript (run with `node --enable-source-maps`). No tsx, no TypeScript at run time.
 import { build } from "esbuild";
@@ -23,8 +24,10 @@ for (const service of SERVICES) {
   rmSync(outdir, { recursive: true, force: true });
   const { name } = JSON.parse(readFileSync(`${root}services/${service}/package.json`, "utf8"));
   const result = await build({
-    entryPoints: [`${root}services/${service}/src/main.ts`],
-    outfile: `${outdir}/main.js`,
+    // main.js runs the service; migrate.js is `npm run migrate` (a Kubernetes Job runs it from the
+    // ingest image before the Deployments roll).
+    entryPoints: { main: `${root}services/${service}/src/main.ts`, migrate: `${root}packages/db/src/migrate.cli.ts` },
+    outdir,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -37,6 +40,6 @@ for (const service of SERVICES) {
     metafile: true,
   });
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  console.log(`${name}: services/${service}/dist/main.js (${(bytes / 1024).toFixed(0)} KiB with its source map)`);
+  console.log(`${name}: services/${service}/dist/{main,migrate}.js (${(bytes / 1024).toFixed(0)} KiB with their source maps)`);
 }
 console.log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
