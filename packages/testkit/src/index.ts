@@ -6,3 +6,4 @@ export { createTestDatabase } from "./test-database.js";
 export { createTestLogger } from "./test-logger.js";
 export { arbitraryHistory } from "./arbitrary-events.js";
 export { countRecordedEvents, stateSnapshot } from "./state-snapshot.js";
+export { captureSpans } from "./span-capture.js";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CommaList, consentEnv, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
 import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
+import { tracingEnv } from "@lifecycle/telemetry";
 
 export const ApiConfig = z.object({
   ...pgEnv,
@@ -11,6 +12,7 @@ export const ApiConfig = z.object({
   ...engineEnv,
   ...currencyEnv,
   ...decodeEnv,
+  ...tracingEnv,
   UNSUBSCRIBE_SECRET: consentEnv.UNSUBSCRIBE_SECRET,
   /** @defaultValue 127.0.0.1 */
   API_HOST: z.string().min(1).default("127.0.0.1"),

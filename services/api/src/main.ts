@@ -9,7 +9,7 @@ import { inputTopicsFrom } from "@lifecycle/events";
 import { createEventPublisher, createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
-import { dependencyChecks } from "@lifecycle/telemetry";
+import { dependencyChecks, startTracing } from "@lifecycle/telemetry";
 import { buildApp } from "./app.js";
 import { ApiConfig } from "./config.js";
 import { startStageChangeFeed } from "./stage-change-feed.js";
@@ -18,6 +18,7 @@ const config = loadConfig(ApiConfig);
 const logger = createLogger({ name: "api", level: config.LOG_LEVEL, secretKeys });
 // A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
 const startup = exitOnStartupError(logger);
+const tracing = await startTracing({ settings: config, serviceName: "api", logger });
 
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await verifyPostgres(config.DATABASE_URL);
@@ -68,6 +69,8 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   await followUps.close();
   redis.disconnect();
   await pool.end();
+  // Last: the spans of the final requests are exported too.
+  await tracing.shutdown();
 });
 
 const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });

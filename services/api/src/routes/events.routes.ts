@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { decodeForIngest, REJECTION_KINDS, type LifecycleEvent, type Rejection, type Result } from "@lifecycle/events";
+import { ATTR, recordFailure, SpanKind, withSpan } from "@lifecycle/telemetry";
 import type { ApiDeps } from "../deps.js";
 import { problem } from "../http/problem.js";
 import { withTimeout } from "../http/with-timeout.js";
@@ -47,6 +48,8 @@ claimed accepted, though some may have been written; send the whole batch again.
 configured rate is rejected here (\`unsupported-currency\`), as the consumer would dead-letter it; so is a time later than \
 now + \`MAX_FUTURE_SKEW_MS\` (\`time-in-future\`) and a string Postgres cannot store (\`invalid-text\`).`;
 
+const oneHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
 const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).data?.id ?? null;
 
 /** The consumer's own checks, fed the bytes a producer would have sent. */
@@ -77,29 +80,33 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
         },
       },
     },
-    async (request, reply) => {
-      const items = Array.isArray(request.body) ? request.body : [request.body];
-      const valid: LifecycleEvent[] = [];
-      const results: EventResult[] = items.map((item, index) => {
-        const checked = validate(item, deps);
-        if (!checked.ok) return { index, id: idOf(item), status: "rejected", reason: checked.error };
-        valid.push(checked.value);
-        return { index, id: checked.value.id, status: "accepted" };
-      });
-      if (valid.length) {
-        try {
-          await withTimeout(deps.publishEvents(valid), PUBLISH_TIMEOUT_MS);
-        } catch (err) {
-          request.log.error({ err, events: valid.length }, "could not produce events to Kafka");
-          return reply
-            .status(503)
-            .header("retry-after", "5")
-            .type("application/problem+json")
-            .send({ ...problem(503, "Kafka is unavailable: no event was accepted; retry the batch (event ids make a re-send safe)"), instance: request.url });
+    // A caller's `traceparent` header makes the request a span of its trace, and the events produced
+    // continue it (the publisher stamps each event that has no traceparent of its own).
+    (request, reply) =>
+      withSpan("POST /v1/events", { kind: SpanKind.SERVER, parent: oneHeader(request.headers.traceparent), attributes: { [ATTR.httpMethod]: "POST", "http.route": "/v1/events" } }, async (span) => {
+        const items = Array.isArray(request.body) ? request.body : [request.body];
+        const valid: LifecycleEvent[] = [];
+        const results: EventResult[] = items.map((item, index) => {
+          const checked = validate(item, deps);
+          if (!checked.ok) return { index, id: idOf(item), status: "rejected", reason: checked.error };
+          valid.push(checked.value);
+          return { index, id: checked.value.id, status: "accepted" };
+        });
+        if (valid.length) {
+          try {
+            await withTimeout(deps.publishEvents(valid), PUBLISH_TIMEOUT_MS);
+          } catch (err) {
+            request.log.error({ err, events: valid.length }, "could not produce events to Kafka");
+            recordFailure(span, err);
+            return reply
+              .status(503)
+              .header("retry-after", "5")
+              .type("application/problem+json")
+              .send({ ...problem(503, "Kafka is unavailable: no event was accepted; retry the batch (event ids make a re-send safe)"), instance: request.url });
+          }
         }
-      }
-      request.log.info({ accepted: valid.length, rejected: items.length - valid.length }, "events received over HTTP");
-      return reply.status(202).send({ accepted: valid.length, rejected: items.length - valid.length, results });
-    },
+        request.log.info({ accepted: valid.length, rejected: items.length - valid.length }, "events received over HTTP");
+        return reply.status(202).send({ accepted: valid.length, rejected: items.length - valid.length, results });
+      }),
   );
 };
