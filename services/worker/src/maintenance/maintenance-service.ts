@@ -35,15 +35,20 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
   const queue = new Queue(QUEUES.maintenance, { connection, prefix });
 
   const run = async (job: Job) => {
+    // Every run is logged with its job id, which names the interval (repeat:<scheduler>:<slot ms>):
+    // with several workers, the logs show that each interval ran once.
+    const jobLog = log.child({ jobId: job.id });
     switch (job.name) {
       case "stage-sweep": {
         const result = await sweepDueCustomers({ pool, outbox, clock, models: cache, settings });
-        if (!result.ran || result.evaluated > 0) log.info({ result }, "stage sweep");
+        // An idle sweep each minute is noise at info, but still a run to record.
+        if (!result.ran || result.evaluated > 0) jobLog.info({ result }, "stage sweep");
+        else jobLog.debug({ result }, "stage sweep");
         return result;
       }
       case "clv-refit": {
         const result = await refitModels({ pool, outbox, clock, repo, cache, settings });
-        log.info(result.fitted ? { sampleSize: result.bgNbd.sampleSize, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated } : { why: result.why }, "clv refit");
+        jobLog.info(result.fitted ? { sampleSize: result.bgNbd.sampleSize, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated } : { why: result.why }, "clv refit");
         return result.fitted ? { fitted: true, bgNbd: result.bgNbd, gammaGamma: result.gammaGamma, fitMs: result.fitMs } : result;
       }
       default:
