@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
+import { consentEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
 import { tracingEnv } from "@lifecycle/telemetry";
@@ -13,6 +13,7 @@ export const WorkerConfig = withChannelsCheck(z.object({
   ...logEnv,
   ...engineEnv,
   ...channelsEnv,
+  ...consentEnv,
   ...probeEnv(9465),
   ...tracingEnv,
   /** Follow-ups per second per channel (each channel has its own queue and limiter). */

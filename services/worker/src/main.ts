@@ -46,6 +46,8 @@ const service = createWorkerService({
   settings,
   channels: { ...(webhook ? { webhook } : {}), ...(email ? { email } : {}) },
   rateLimits: { log: config.RATE_LIMIT_LOG_PER_SECOND, webhook: config.RATE_LIMIT_WEBHOOK_PER_SECOND, email: config.RATE_LIMIT_EMAIL_PER_SECOND },
+  // Marketing e-mail carries a signed one-click unsubscribe link; without both settings it is skipped.
+  unsubscribe: config.PUBLIC_API_URL && config.UNSUBSCRIBE_SECRET ? { baseUrl: config.PUBLIC_API_URL, secret: config.UNSUBSCRIBE_SECRET, linkDays: config.UNSUBSCRIBE_LINK_DAYS } : undefined,
 });
 const maintenance = createMaintenanceService({
   pool,

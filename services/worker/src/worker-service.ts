@@ -8,7 +8,7 @@ import { createFollowUpQueues, type Redis } from "@lifecycle/queue";
 import type { Channel } from "./channels/channel.js";
 import { createLogChannel } from "./channels/log.channel.js";
 import type { JobHandlers } from "./jobs/catalog.js";
-import { createFollowUpHandler } from "./jobs/follow-up.job.js";
+import { createFollowUpHandler, type FollowUpDeps } from "./jobs/follow-up.job.js";
 import { createWorkerMetrics } from "./worker-metrics.js";
 
 export interface WorkerServiceDeps {
@@ -26,6 +26,8 @@ export interface WorkerServiceDeps {
   channels?: Partial<Record<ChannelName, Channel>>;
   /** Jobs per second per channel (BullMQ's limiter, per queue). */
   rateLimits?: Partial<Record<ChannelName, number>>;
+  /** Signs one-click unsubscribe links in marketing e-mail (see FollowUpDeps). */
+  unsubscribe?: FollowUpDeps["unsubscribe"];
 }
 
 function isJobName(name: string): name is JobName {
@@ -37,7 +39,7 @@ function isJobName(name: string): name is JobName {
  * limit; main.ts and the integration tests build it through here. A job that fails its last
  * attempt stays in its queue's failed set (retryable from there) and its outcome is recorded.
  */
-export function createWorkerService({ pool, connection, prefix, concurrency, logger, clock = createClock({ mode: "wall" }), settings = EngineSettings.parse({}), channels = {}, rateLimits = {} }: WorkerServiceDeps) {
+export function createWorkerService({ pool, connection, prefix, concurrency, logger, clock = createClock({ mode: "wall" }), settings = EngineSettings.parse({}), channels = {}, rateLimits = {}, unsubscribe }: WorkerServiceDeps) {
   const log = logger.child({ module: "worker" });
   const repo = createJobOutcomeRepo(pool);
   const followUps = createFollowUpQueues({ connection, prefix });
@@ -51,16 +53,17 @@ export function createWorkerService({ pool, connection, prefix, concurrency, log
     },
   };
   const handlers: JobHandlers = {
-    "follow-up": createFollowUpHandler({ pool, outcomes, channels: { log: createLogChannel(logger), ...channels }, clock, settings, followUps }),
+    "follow-up": createFollowUpHandler({ pool, outcomes, channels: { log: createLogChannel(logger), ...channels }, clock, settings, followUps, unsubscribe }),
   };
 
   const workerFor = (channel: ChannelName) => {
     const perSecond = rateLimits[channel];
     const worker = new Worker(
       followUpQueue(channel),
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         if (!isJobName(job.name)) throw new Error(`no handler for job ${job.name}`);
-        await handlers[job.name](job);
+        // The lock token lets a handler move its job back to the delayed set (quiet hours).
+        await handlers[job.name](job, token);
       },
       { connection, prefix, concurrency, autorun: false, ...(perSecond ? { limiter: { max: perSecond, duration: 1000 } } : {}) },
     );

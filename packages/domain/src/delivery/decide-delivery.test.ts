@@ -51,6 +51,11 @@ describe("deciding a delivery", () => {
     expect(decideDelivery(input({ job, holdoutShare: 0 }))).toEqual({ kind: "send" });
   });
 
+  it("leaves quiet hours to the receiver of a webhook (it gets the time zone), still checking consent and the cap", () => {
+    expect(decideDelivery(input({ channel: "webhook", timeZone: "Australia/Sydney" }))).toEqual({ kind: "send" });
+    expect(decideDelivery(input({ channel: "webhook", consent: undefined }))).toMatchObject({ kind: "skip", why: expect.stringMatching(/^no-consent/) });
+  });
+
   it("applies only the holdout to the log channel, which reaches nobody", () => {
     expect(decideDelivery(input({ channel: "log", consent: undefined, timeZone: "Australia/Sydney" }))).toEqual({ kind: "send" });
   });

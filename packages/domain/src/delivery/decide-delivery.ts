@@ -44,8 +44,9 @@ export interface DeliveryInput {
  * Whether a follow-up whose condition still holds goes out now, in this order: consent (a
  * customer who may not be contacted is neither treated nor held out, so the holdout compares
  * like with like), the playbook's holdout group (recorded, never sent), the marketing cap
- * (held-out customers use none of it), quiet hours in the customer's time zone (deferred to
- * their end, not dropped). The `log` channel reaches nobody: only the holdout applies to it.
+ * (held-out customers use none of it), quiet hours in the customer's time zone for e-mail
+ * (deferred to their end, not dropped). The `log` channel reaches nobody: only the holdout
+ * applies to it.
  */
 export function decideDelivery(input: DeliveryInput): DeliveryDecision {
   const { job, purpose, settings, now } = input;
@@ -62,6 +63,9 @@ export function decideDelivery(input: DeliveryInput): DeliveryDecision {
     const cap = checkFrequencyCap({ job, sent: input.sentMarketing, due: input.dueMarketing, cap: settings.marketingCap, now });
     if (!cap.send) return { kind: "skip", why: cap.why };
   }
+  // Only e-mail reaches the customer's inbox from here; a webhook reaches your own systems,
+  // which get the customer's time zone and consent in the payload and schedule their own sends.
+  if (job.channel !== "email") return { kind: "send" };
   const timeZone = input.timeZone && isTimeZone(input.timeZone) ? input.timeZone : settings.defaultTimeZone;
   const until = quietHoursEnd(now, timeZone, settings.quietHours);
   if (until) return { kind: "defer", until, why: `quiet hours ${settings.quietHours.start}–${settings.quietHours.end} in ${timeZone}` };

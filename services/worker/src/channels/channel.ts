@@ -15,6 +15,14 @@ export interface Delivery {
   text: string;
   /** Machine-readable details for webhooks (stage, CLV, ticket id …). */
   data: Record<string, unknown>;
+  /** Marketing needs consent and carries an unsubscribe link; transactional does not. */
+  purpose: "transactional" | "marketing";
+  /** The customer's consent on this channel when it was sent (a webhook receiver may check it again). */
+  consent: "granted" | "withdrawn" | "suppressed" | "unknown";
+  /** The customer's IANA time zone, when known (a webhook receiver schedules by it). */
+  timeZone?: string | undefined;
+  /** Signed one-click unsubscribe URL (RFC 8058), on marketing e-mail. */
+  unsubscribeUrl?: string | undefined;
   /** The job's span: the channel's delivery span continues it (and a webhook passes it on). */
   traceparent?: string | undefined;
 }

@@ -83,6 +83,8 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
     subject: "Thank you for your first order",
     text: "Hello Ada,\nthanks for your first order.\n",
     data: {},
+    purpose: "transactional",
+    consent: "unknown",
     ...overrides,
   };
 }

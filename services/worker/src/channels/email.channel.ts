@@ -88,9 +88,14 @@ export function createEmailChannel({ smtpUrl, from, timeoutMs = 30_000 }: EmailC
         from,
         to: delivery.customer.name ? { name: delivery.customer.name, address } : address,
         subject: delivery.subject,
-        text: delivery.text,
+        // Marketing mail: the link in the body, and RFC 8058 one-click unsubscribe in the headers
+        // (Gmail's and Yahoo's bulk-sender rules require both headers).
+        text: delivery.unsubscribeUrl ? `${delivery.text}\n\n--\nUnsubscribe from these messages: ${delivery.unsubscribeUrl}\n` : delivery.text,
         messageId: messageIdFor(delivery.id, domain),
-        headers: { [ID_HEADER]: delivery.id },
+        headers: {
+          [ID_HEADER]: delivery.id,
+          ...(delivery.unsubscribeUrl ? { "List-Unsubscribe": `<${delivery.unsubscribeUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" } : {}),
+        },
       });
       return { detail: `e-mail accepted: ${info.response.slice(0, 200)}` };
     } catch (err) {

@@ -63,6 +63,8 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
     subject: "Thank you for your first order",
     text: "Hello Ada, thanks!",
     data: { stage: "active", clv: { historical: 120.5 } },
+    purpose: "transactional",
+    consent: "unknown",
     ...overrides,
   };
 }
@@ -109,6 +111,8 @@ describe("webhook channel", () => {
       subject: "Thank you for your first order",
       text: "Hello Ada, thanks!",
       data: { stage: "active", clv: { historical: 120.5 } },
+      purpose: "transactional",
+      consent: "unknown",
       sentAt: sentAt.toISOString(),
     };
     const parsed: unknown = JSON.parse(req.body);

@@ -20,6 +20,11 @@ export interface WebhookPayload {
   subject: string;
   text: string;
   data: Record<string, unknown>;
+  /** `marketing` follow-ups need the customer's consent, which `consent` states as we know it. */
+  purpose: Delivery["purpose"];
+  consent: Delivery["consent"];
+  /** The customer's IANA time zone, when known: schedule sends to the customer by it (quiet hours are yours to keep). */
+  timeZone?: string;
   /** When this attempt was sent (ISO 8601); differs between retries, unlike `id`. */
   sentAt: string;
 }
@@ -49,8 +54,8 @@ export function classifyWebhookStatus(status: number): "ok" | "retry" | "permane
 }
 
 function toPayload(delivery: Delivery, sentAt: Date): WebhookPayload {
-  const { id, playbook, trigger, causationId, customer, subject, text, data } = delivery;
-  return { id, type: "lifecycle.follow-up", playbook, trigger, causationId, customer, subject, text, data, sentAt: sentAt.toISOString() };
+  const { id, playbook, trigger, causationId, customer, subject, text, data, purpose, consent, timeZone } = delivery;
+  return { id, type: "lifecycle.follow-up", playbook, trigger, causationId, customer, subject, text, data, purpose, consent, ...(timeZone ? { timeZone } : {}), sentAt: sentAt.toISOString() };
 }
 
 /** The first bytes of a response body, for the error message; never waits for more than it needs. */

@@ -1,11 +1,12 @@
-import { UnrecoverableError, type Job } from "bullmq";
-import { FollowUpJob, followUpJobId, type ChannelName } from "@lifecycle/events";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import { FollowUpJob, followUpJobId, PLAYBOOKS, type ChannelName } from "@lifecycle/events";
 import type { JobOutcomeRepo, Pool } from "@lifecycle/db";
-import { birthdayIntent, checkFollowUp, renderFollowUp, type EngineSettings } from "@lifecycle/domain";
-import { followUpJobFor, type Clock } from "@lifecycle/engine";
+import { birthdayIntent, checkFollowUp, decideDelivery, renderFollowUp, type EngineSettings } from "@lifecycle/domain";
+import { followUpJobFor, unsubscribeUrl, type Clock } from "@lifecycle/engine";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { ATTR, SpanKind, traceparentOf, withSpan } from "@lifecycle/telemetry";
 import { PermanentDeliveryError, type Channel } from "../channels/channel.js";
+import { loadDeliveryContext } from "./delivery-context.js";
 import { loadFollowUpCustomer } from "./follow-up-state.js";
 
 export interface FollowUpDeps {
@@ -16,7 +17,12 @@ export interface FollowUpDeps {
   settings: EngineSettings;
   /** Where next year's birthday gift is queued. */
   followUps: FollowUpQueues;
+  /** Signs the one-click unsubscribe link of marketing e-mail; unset: marketing e-mail is skipped (it must carry one). */
+  unsubscribe?: { baseUrl: string; secret: string; linkDays: number } | undefined;
 }
+
+const DAY_MS = 86_400_000;
+type Outcome = "sent" | "skipped" | "held-out" | "deferred";
 
 /**
  * Runs one follow-up: re-checks its condition against the customer as it is now (a moot or
@@ -24,8 +30,9 @@ export interface FollowUpDeps {
  * records the outcome. Failed attempts are retried by BullMQ with backoff; the worker records the
  * final failure. A payload that fails its schema can never succeed, so it fails at once.
  */
-export function createFollowUpHandler({ pool, outcomes, channels, clock, settings, followUps }: FollowUpDeps) {
-  return async (job: Job): Promise<void> => {
+export function createFollowUpHandler({ pool, outcomes, channels, clock, settings, followUps, unsubscribe }: FollowUpDeps) {
+  const marketingPlaybooks = PLAYBOOKS.filter((p) => settings.playbooks[p].purpose === "marketing");
+  return async (job: Job, token?: string): Promise<void> => {
     const parsed = FollowUpJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid follow-up payload: ${parsed.error.message}`);
     // The job continues the trace of the event that caused it (through the relay's send span).
@@ -37,15 +44,18 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       "lifecycle.playbook": parsed.data.playbook,
       "lifecycle.job.attempt": job.attemptsMade + 1,
     };
-    await withSpan(`process ${job.queueName}`, { kind: SpanKind.CONSUMER, parent: parsed.data.traceparent, attributes }, async (span) => {
-      const outcome = await run(job, parsed.data, traceparentOf(span));
-      span.setAttribute("lifecycle.outcome", outcome);
+    const outcome = await withSpan(`process ${job.queueName}`, { kind: SpanKind.CONSUMER, parent: parsed.data.traceparent, attributes }, async (span) => {
+      const result = await run(job, parsed.data, traceparentOf(span), token);
+      span.setAttribute("lifecycle.outcome", result);
+      return result;
     });
+    // Quiet hours: the job went back to BullMQ's delayed set (same id, same attempt count).
+    if (outcome === "deferred") throw new DelayedError();
   };
 
   /** Checks, delivers and records one follow-up; resolves with the outcome recorded. */
-  async function run(job: Job, data: FollowUpJob, traceparent: string | undefined): Promise<"sent" | "skipped"> {
-    const record = async (status: "sent" | "skipped", detail: string) => {
+  async function run(job: Job, data: FollowUpJob, traceparent: string | undefined, token: string | undefined): Promise<Outcome> {
+    const record = async (status: "sent" | "skipped" | "held-out", detail: string) => {
       await outcomes.record({ jobId: job.id ?? "", queue: job.queueName, jobName: job.name, customerId: data.customerId, status, detail, attempts: job.attemptsMade + 1 });
       return status;
     };
@@ -58,6 +68,35 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     if (data.playbook === "birthday-gift" && customer.birthday) await queueNextBirthday(data, customer.birthday);
     if (!check.send) return record("skipped", check.why);
 
+    // Consent, the playbook's control group, the marketing cap and quiet hours (decideDelivery).
+    const playbook = settings.playbooks[data.playbook];
+    const { delivery } = settings;
+    const context = await loadDeliveryContext(pool, { customerId: data.customerId, channel: data.channel, marketingPlaybooks, since: new Date(now.getTime() - delivery.marketingCap.windowDays * DAY_MS) });
+    const decision = decideDelivery({
+      job: { id: job.id ?? followUpJobId(data), customerId: data.customerId, channel: data.channel, playbook: data.playbook, priority: data.priority, dueAt: new Date(data.dueAt) },
+      purpose: playbook.purpose,
+      holdoutShare: playbook.holdoutShare,
+      consent: context.consent,
+      timeZone: context.timeZone,
+      sentMarketing: context.sentMarketing,
+      // Due together: BullMQ runs a channel's waiting jobs by priority, so the first to ask takes the cap.
+      dueMarketing: [],
+      now,
+      settings: delivery,
+    });
+    if (decision.kind === "skip") return record("skipped", decision.why);
+    if (decision.kind === "held-out") return record("held-out", decision.why);
+    if (decision.kind === "defer") {
+      if (!token) throw new Error(`cannot defer ${job.id ?? ""} without the worker's lock token`);
+      await job.moveToDelayed(decision.until.getTime(), token);
+      return "deferred";
+    }
+    const marketing = playbook.purpose === "marketing";
+    const link = marketing && data.channel === "email" && unsubscribe
+      ? unsubscribeUrl(unsubscribe.baseUrl, { customerId: data.customerId, channel: "email", expiresAt: new Date(now.getTime() + unsubscribe.linkDays * DAY_MS) }, unsubscribe.secret)
+      : undefined;
+    if (marketing && data.channel === "email" && !link) return record("skipped", "no-unsubscribe-link: marketing e-mail needs PUBLIC_API_URL and UNSUBSCRIBE_SECRET");
+
     const channel = channels[data.channel];
     if (!channel) throw new PermanentDeliveryError(`channel ${data.channel} is not configured in this worker`);
     const { detail } = await channel.send({
@@ -68,6 +107,10 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       customer: { id: data.customerId, email: customer.email, name: customer.name },
       ...renderFollowUp(data, customer),
       data: { ...data.context, ...customer.facts, triggeredAt: data.triggeredAt },
+      purpose: playbook.purpose,
+      consent: context.consent?.suppressed ? "suppressed" : (context.consent?.status ?? "unknown"),
+      ...(context.timeZone ? { timeZone: context.timeZone } : {}),
+      ...(link ? { unsubscribeUrl: link } : {}),
       traceparent,
     });
     return record("sent", detail);
