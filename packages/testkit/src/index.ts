@@ -5,5 +5,5 @@ export { test, it, describe, expect, type InfraFixtures, type TestDatabase } fro
 export { createTestDatabase } from "./test-database.js";
 export { createTestLogger } from "./test-logger.js";
 export { arbitraryHistory } from "./arbitrary-events.js";
-export { countRecordedEvents, stateSnapshot } from "./state-snapshot.js";
+export { countRecordedEvents, snapshotDifferences, stateSnapshot } from "./state-snapshot.js";
 export { captureSpans } from "./span-capture.js";

@@ -1,4 +1,4 @@
-import { Partitioners, type IHeaders, type Kafka } from "kafkajs";
+import { AssignerProtocol, Partitioners, type IHeaders, type Kafka } from "kafkajs";
 
 /** Produces messages in chunks (one request per chunk), keyed as the caller says. */
 export async function produceEvents(
@@ -62,17 +62,59 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
   }
 }
 
-/** Messages in `topic` that `groupId` has not committed yet (0 when it has caught up). */
-export async function consumerLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+/** Where `groupId` stands on one partition: its committed offset (0 before any commit) and the partition's end. */
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  committed: number;
+  high: number;
+}
+
+/** `groupId`'s committed offset and the high watermark of every partition of `topics`. */
+export async function groupProgress(kafka: Kafka, groupId: string, topics: string | readonly string[]): Promise<PartitionProgress[]> {
+  const names = typeof topics === "string" ? [topics] : [...topics];
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.reduce((lag, end) => {
-      const c = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1");
-      return lag + Number(end.high) - Math.max(0, c);
-    }, 0);
+    const committed = await admin.fetchOffsets({ groupId, topics: names });
+    const progress: PartitionProgress[] = [];
+    for (const topic of names) {
+      const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      for (const end of await admin.fetchTopicOffsets(topic)) {
+        const c = Number(done.find((p) => p.partition === end.partition)?.offset ?? "-1");
+        progress.push({ topic, partition: end.partition, committed: Math.max(0, c), high: Number(end.high) });
+      }
+    }
+    return progress;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Messages in `topics` that `groupId` has not committed yet (0 when it has caught up). */
+export async function consumerLag(kafka: Kafka, groupId: string, topics: string | readonly string[]): Promise<number> {
+  return (await groupProgress(kafka, groupId, topics)).reduce((lag, p) => lag + p.high - p.committed, 0);
+}
+
+export interface GroupMember {
+  memberId: string;
+  /** The member's Kafka client id: tells which process it is when each has its own. */
+  clientId: string;
+  partitions: { topic: string; partition: number }[];
+}
+
+/** The group's state as the broker sees it (`Stable` once a rebalance is over) and what each member was assigned. */
+export async function groupMembers(kafka: Kafka, groupId: string): Promise<{ state: string; members: GroupMember[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [group] = (await admin.describeGroups([groupId])).groups;
+    const members = (group?.members ?? []).map((m) => {
+      const assignment = m.memberAssignment.length ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment : undefined;
+      const partitions = Object.entries(assignment ?? {}).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+      return { memberId: m.memberId, clientId: m.clientId, partitions };
+    });
+    return { state: group?.state ?? "Dead", members };
   } finally {
     await admin.disconnect();
   }

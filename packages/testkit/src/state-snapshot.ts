@@ -41,6 +41,25 @@ export async function stateSnapshot(db: Queryable, prefix: string, { derived = f
   return snapshot;
 }
 
+/**
+ * Rows one snapshot has and the other lacks, per table (at most `limit` of each), as JSON: `{}`
+ * when they are equal. Readable where a deep diff of hundreds of thousands of rows is not.
+ */
+export function snapshotDifferences(a: Record<string, unknown[]>, b: Record<string, unknown[]>, limit = 5): Record<string, { onlyInFirst: string[]; onlyInSecond: string[] }> {
+  const differences: Record<string, { onlyInFirst: string[]; onlyInSecond: string[] }> = {};
+  for (const table of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const [first, second] = [a[table] ?? [], b[table] ?? []].map((rows) => rows.map((row) => JSON.stringify(row)));
+    const count = (rows: string[]) => rows.reduce((m, r) => m.set(r, (m.get(r) ?? 0) + 1), new Map<string, number>());
+    const [inFirst, inSecond] = [count(first ?? []), count(second ?? [])];
+    // Multisets: a row present twice in one and once in the other is a difference too.
+    const missingFrom = (from: Map<string, number>, other: Map<string, number>) => [...from].filter(([r, n]) => (other.get(r) ?? 0) < n).map(([r]) => r);
+    const onlyInFirst = missingFrom(inFirst, inSecond);
+    const onlyInSecond = missingFrom(inSecond, inFirst);
+    if (onlyInFirst.length || onlyInSecond.length) differences[table] = { onlyInFirst: onlyInFirst.slice(0, limit), onlyInSecond: onlyInSecond.slice(0, limit) };
+  }
+  return differences;
+}
+
 /** How many events with ids starting with `prefix` the inbox has recorded. */
 export async function countRecordedEvents(db: Queryable, prefix: string): Promise<number> {
   const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_events WHERE event_id LIKE $1", [`${prefix}%`]);
