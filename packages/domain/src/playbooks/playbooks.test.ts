@@ -3,7 +3,7 @@ import { FollowUpJob, LifecycleEvent } from "@lifecycle/events";
 import { DEFAULT_STAGE_RULES } from "../stages/stage-rules.js";
 import { checkFollowUp, type FollowUpCheckState } from "./check-follow-up.js";
 import { DEFAULT_PLAYBOOK_SETTINGS, PlaybookSettings } from "./playbook-settings.js";
-import { nextBirthday, triggersForEvents, triggersForTransition } from "./triggers.js";
+import { nextBirthday, triggersForEvents, triggersForTransition, birthdayIntent } from "./triggers.js";
 
 const settings = DEFAULT_PLAYBOOK_SETTINGS;
 const rules = DEFAULT_STAGE_RULES;
@@ -50,6 +50,16 @@ describe("playbook triggers", () => {
     expect(nextBirthday("2000-02-29", new Date("2025-01-10T00:00:00Z"))).toEqual(new Date("2025-02-28T00:00:00Z"));
     expect(nextBirthday("2000-02-29", new Date("2028-01-10T00:00:00Z"))).toEqual(new Date("2028-02-29T00:00:00Z"));
     expect(nextBirthday("1990-06-10", now)).toEqual(new Date("2025-06-10T00:00:00Z")); // today counts
+  });
+
+  it("a birthday gift at 09:00 in the customer's own time zone, daylight saving included", () => {
+    // Berlin in summer is UTC+2; Los Angeles in winter UTC-8.
+    expect(summary([ev("customer.registered", { birthday: "1990-06-20", timezone: "Europe/Berlin" })])).toEqual(["birthday-gift birthday-2025 due 2025-06-20T07:00:00.000Z log p20"]);
+    expect(summary([ev("customer.registered", { birthday: "1990-12-24", timezone: "America/Los_Angeles" })])).toEqual(["birthday-gift birthday-2025 due 2025-12-24T17:00:00.000Z log p20"]);
+    // 2026-03-29 is the day Berlin moves to summer time at 02:00: 09:00 local is 07:00 UTC.
+    const [spring] = birthdayIntent({ customerId: "c1", birthday: "1990-03-29", from: new Date("2026-03-01T00:00:00Z"), causationId: "e", settings, timeZone: "Europe/Berlin" });
+    expect(spring?.dueAt.toISOString()).toBe("2026-03-29T07:00:00.000Z");
+    expect(spring?.triggeredAt.toISOString()).toBe("2026-03-28T23:00:00.000Z"); // local midnight, still winter time
   });
 
   it("win-backs when a customer turns at-risk and churned, a cross-sell on becoming repeat; nothing for new", () => {

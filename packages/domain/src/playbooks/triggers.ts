@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from "@lifecycle/events";
 import type { StageRules } from "../stages/stage-rules.js";
 import type { StageTransition } from "../stages/decide-transition.js";
+import { instantAt, isTimeZone } from "../delivery/local-time.js";
 import type { ChannelName, PlaybookName, PlaybookSettings } from "./playbook-settings.js";
 
 /** A follow-up to queue: one per (customer, playbook, trigger), which makes its job id. */
@@ -65,10 +66,36 @@ export function nextBirthday(birthday: string, from: Date): Date {
   return thisYear >= startOfDay ? thisYear : at(from.getUTCFullYear() + 1);
 }
 
-/** The birthday-gift follow-up for the birthday on or after `from`. */
-export function birthdayIntent({ customerId, birthday, from, causationId, settings }: { customerId: string; birthday: string; from: Date; causationId: string; settings: PlaybookSettings }): FollowUpIntent[] {
+/**
+ * The birthday-gift follow-up for the birthday on or after `from`. With the customer's time zone
+ * the birthday starts at their local midnight and the delay (09:00 by default) is local wall
+ * time, daylight-saving days included; without one, UTC.
+ */
+export function birthdayIntent({
+  customerId,
+  birthday,
+  from,
+  causationId,
+  settings,
+  timeZone = "UTC",
+}: {
+  customerId: string;
+  birthday: string;
+  from: Date;
+  causationId: string;
+  settings: PlaybookSettings;
+  timeZone?: string | undefined;
+}): FollowUpIntent[] {
   const day = nextBirthday(birthday, from);
-  return intent(settings, "birthday-gift", { customerId, trigger: `birthday-${day.getUTCFullYear()}`, causationId, triggeredAt: day, context: { birthday } });
+  const date = { year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate() };
+  const zone = isTimeZone(timeZone) ? timeZone : "UTC";
+  const delay = settings["birthday-gift"].delayMinutes;
+  const midnight = instantAt({ ...date, hour: 0, minute: 0 }, zone);
+  // Within the day: that local wall time; a delay of a day or more: that long after midnight.
+  const dueAt = delay < 1_440 ? instantAt({ ...date, hour: Math.floor(delay / 60), minute: Math.floor(delay % 60) }, zone) : new Date(midnight.getTime() + delay * MINUTE_MS);
+  // intent() adds the delay to dueFrom: start from the due time less the delay.
+  const dueFrom = new Date(dueAt.getTime() - delay * MINUTE_MS);
+  return intent(settings, "birthday-gift", { customerId, trigger: `birthday-${date.year}`, causationId, triggeredAt: midnight, dueFrom, context: { birthday } });
 }
 
 /**
@@ -124,7 +151,7 @@ export function triggersForEvents({
         break;
       }
       case "customer.registered":
-        if (e.data.birthday) out.push(...birthdayIntent({ customerId: e.subject, birthday: e.data.birthday, from: later(base.triggeredAt, now), causationId: e.id, settings }));
+        if (e.data.birthday) out.push(...birthdayIntent({ customerId: e.subject, birthday: e.data.birthday, from: later(base.triggeredAt, now), causationId: e.id, settings, timeZone: e.data.timezone }));
         break;
       case "customer.cancelled":
       case "customer.consent.updated":

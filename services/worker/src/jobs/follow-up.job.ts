@@ -65,7 +65,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     const customer = await loadFollowUpCustomer(pool, data.customerId, ticketId);
     if (!customer) return record("skipped", "customer not found (erased?)");
     const check = checkFollowUp({ job: data, state: customer.state, now, rules: settings.rules });
-    if (data.playbook === "birthday-gift" && customer.birthday) await queueNextBirthday(data, customer.birthday);
+    if (data.playbook === "birthday-gift" && customer.birthday) await queueNextBirthday(data, customer.birthday, customer.timeZone);
     if (!check.send) return record("skipped", check.why);
 
     // Consent, the playbook's control group, the marketing cap and quiet hours (decideDelivery).
@@ -117,9 +117,12 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
   }
 
   /** The gift recurs: when one year's job runs, the next year's is queued (its id makes that idempotent). */
-  async function queueNextBirthday(job: FollowUpJob, birthday: string) {
-    const from = new Date(Date.parse(job.triggeredAt) + 86_400_000);
-    const [next] = birthdayIntent({ customerId: job.customerId, birthday, from, causationId: job.causationId, settings: settings.playbooks });
+  async function queueNextBirthday(job: FollowUpJob, birthday: string, timeZone: string | undefined) {
+    // From 1 January after this gift's year (its trigger, birthday-<year>): a local midnight east of
+    // UTC falls on the previous UTC day, so "a day after the trigger" could be this year's birthday again.
+    const year = Number(/^birthday-(\d{4})$/.exec(job.trigger)?.[1] ?? new Date(job.dueAt).getUTCFullYear());
+    const from = new Date(Date.UTC(year + 1, 0, 1));
+    const [next] = birthdayIntent({ customerId: job.customerId, birthday, from, causationId: job.causationId, settings: settings.playbooks, timeZone });
     if (!next) return;
     const nextJob = followUpJobFor(next);
     const now = (await clock.read(pool)) ?? new Date();
