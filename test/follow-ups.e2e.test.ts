@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -165,7 +165,7 @@ describe("proactive follow-ups", { timeout: 60_000 }, () => {
       expect(ids.length).toBe(Object.values(EXPECTED).filter((s) => s === "sent").length);
     } finally {
       await pipeline.stop().catch(() => undefined);
-      await redis.stop().catch(() => undefined);
+      await redis.dispose().catch(() => undefined);
       await db.drop();
     }
   });
@@ -195,5 +195,10 @@ async function startPrivateRedis() {
     }
   };
   await start();
-  return { url, start, stop };
+  // Stopped for good: its append-only file goes too (nothing left in the temporary directory).
+  const dispose = async () => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url, start, stop, dispose };
 }
