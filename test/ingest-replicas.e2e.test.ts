@@ -1,4 +1,3 @@
-import { appendFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Partitioners, type Kafka } from "kafkajs";
 import { z } from "zod";
@@ -25,6 +24,7 @@ import {
 } from "@lifecycle/testkit";
 import { watchGroup } from "./support/replica-group.js";
 import { brokenStageHistories, followUpJobs, followUpRows, isStageTriggered, stageFollowUpIds, stageTopicAgainstTransitions } from "./support/pipeline-invariants.js";
+import { runLog } from "./support/run-log.js";
 
 // Issue 10, point 5 (and issue 9's scale-out done-when before it): three ingest processes share
 // the four input topics of 12 partitions each; while 200,000 events go through, one is SIGKILLed,
@@ -130,11 +130,8 @@ describe("three ingest replicas on 4 topics x 12 partitions, one SIGKILLed, one 
     const dlqTopic = `${run}-dlq`;
     const groupId = `${run}-group`;
     const queuePrefix = `${run}-q`;
-    const logDir = fileURLToPath(new URL(`../.run/test-logs/${run}`, import.meta.url));
-    mkdirSync(logDir, { recursive: true });
-    const t0 = Date.now();
-    // Phases with their times, beside the replicas' logs: where to look when it fails or slows.
-    const note = (line: string) => appendFileSync(`${logDir}/timeline.log`, `${((Date.now() - t0) / 1000).toFixed(1)} s ${line}\n`);
+    // Phases with their times, beside the processes' logs: where to look when it fails or slows.
+    const { logDir, note } = runLog(run);
     const kafka = createKafka({ brokers: infra.kafka.brokers, clientId: run, logger });
     const admin = kafka.admin();
     await admin.connect();

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { z } from "zod";
@@ -9,6 +9,7 @@ import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { createTestLogger, describe, expect, startService, test, uniqueName, waitFor, type ServiceProcess } from "@lifecycle/testkit";
 import { openEventStream, type EventStream } from "@lifecycle/api/test-support/alerts-sse";
+import { runLog } from "./support/run-log.js";
 
 // Issue 10, point 5, the worker and API side: two worker processes share one schedule, so each
 // stage sweep and each CLV refit runs once per interval, not once per worker; and a stage change
@@ -41,10 +42,8 @@ describe("two workers and two APIs side by side", { timeout: 180_000 }, () => {
     const run = uniqueName("wa");
     const stageTopic = `${run}-stages`;
     const queuePrefix = `${run}-q`;
-    const logDir = fileURLToPath(new URL(`../.run/test-logs/${run}`, import.meta.url));
-    mkdirSync(logDir, { recursive: true });
-    const t0 = Date.now();
-    const note = (line: string) => appendFileSync(`${logDir}/timeline.log`, `${((Date.now() - t0) / 1000).toFixed(1)} s ${line}\n`);
+    // Phases with their times, beside the processes' logs: where to look when it fails or slows.
+    const { logDir, note } = runLog(run);
     const kafka = createKafka({ brokers: infra.kafka.brokers, clientId: run, logger });
     const admin = kafka.admin();
     await admin.connect();
