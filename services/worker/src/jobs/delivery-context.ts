@@ -1,10 +1,9 @@
 import type { ChannelConsent } from "@lifecycle/domain";
 import type { Queryable } from "@lifecycle/db";
 
-/** What deciding a delivery needs from Postgres besides the customer: consent, time zone, marketing sent. */
+/** What deciding a delivery needs from Postgres besides the customer (loadFollowUpCustomer has its time zone): consent, marketing sent. */
 export interface DeliveryContext {
   consent: ChannelConsent | undefined;
-  timeZone: string | undefined;
   sentMarketing: { at: Date; playbook: string }[];
 }
 
@@ -12,14 +11,13 @@ interface Row {
   status: "granted" | "withdrawn" | "suppressed" | null;
   source: string | null;
   event_time: Date | null;
-  timezone: string | null;
   sent: { at: string; playbook: string }[];
 }
 
 // One round trip. Marketing sent: the customer's `sent` outcomes of marketing playbooks within the
 // cap's window; the playbook is the second part of the job id (fu|playbook|customer|trigger).
 const SQL = `
-SELECT c.timezone, cc.status, cc.source, cc.event_time,
+SELECT cc.status, cc.source, cc.event_time,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('at', o.finished_at, 'playbook', split_part(o.job_id, '|', 2)))
                    FROM job_outcomes o
                   WHERE o.customer_id = c.customer_id AND o.status = 'sent' AND o.finished_at > $4
@@ -34,12 +32,12 @@ export async function loadDeliveryContext(
 ): Promise<DeliveryContext> {
   const { rows } = await db.query<Row>(SQL, [customerId, channel, marketingPlaybooks, since]);
   const row = rows[0];
-  if (!row) return { consent: undefined, timeZone: undefined, sentMarketing: [] };
+  if (!row) return { consent: undefined, sentMarketing: [] };
   const consent: ChannelConsent | undefined =
     row.status === null
       ? undefined
       : row.status === "suppressed"
         ? { suppressed: { reason: row.source === "complaint" ? "complaint" : "hard-bounce", at: row.event_time ?? new Date(0) } }
         : { status: row.status };
-  return { consent, timeZone: row.timezone ?? undefined, sentMarketing: row.sent.map((s) => ({ at: new Date(s.at), playbook: s.playbook })) };
+  return { consent, sentMarketing: row.sent.map((s) => ({ at: new Date(s.at), playbook: s.playbook })) };
 }

@@ -77,7 +77,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       purpose: playbook.purpose,
       holdoutShare: playbook.holdoutShare,
       consent: context.consent,
-      timeZone: context.timeZone,
+      timeZone: customer.timeZone,
       sentMarketing: context.sentMarketing,
       // Due together: BullMQ runs a channel's waiting jobs by priority, so the first to ask takes the cap.
       dueMarketing: [],
@@ -109,7 +109,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       data: { ...data.context, ...customer.facts, triggeredAt: data.triggeredAt },
       purpose: playbook.purpose,
       consent: context.consent?.suppressed ? "suppressed" : (context.consent?.status ?? "unknown"),
-      ...(context.timeZone ? { timeZone: context.timeZone } : {}),
+      ...(customer.timeZone ? { timeZone: customer.timeZone } : {}),
       ...(link ? { unsubscribeUrl: link } : {}),
       traceparent,
     });
