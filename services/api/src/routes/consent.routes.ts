@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { verifyUnsubscribeToken } from "@lifecycle/engine";
-import { ConsentChannel, decodeForIngest, type LifecycleEvent } from "@lifecycle/events";
+import { ConsentChannel, type LifecycleEvent } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { withTimeout } from "../http/with-timeout.js";
 import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
 import { CustomerParams } from "./customers.schemas.js";
-import { PUBLISH_TIMEOUT_MS } from "./events.routes.js";
+import { PUBLISH_TIMEOUT_MS, validate } from "./events.routes.js";
 
 const ConsentBody = z.strictObject({
   channel: ConsentChannel,
@@ -25,7 +25,7 @@ const TokenQuery = z.strictObject({ token: z.string().min(1).max(2_048) });
  */
 export const consentRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   const publish = async (event: LifecycleEvent | Record<string, unknown>) => {
-    const checked = decodeForIngest(Buffer.from(JSON.stringify(event)), {}, { rates: deps.rates, maxFutureSkewMs: deps.maxFutureSkewMs });
+    const checked = validate(event, deps);
     if (!checked.ok) throw new HttpProblem(400, `${checked.error.kind}: ${checked.error.message}`);
     await withTimeout(deps.publishEvents([checked.value]), PUBLISH_TIMEOUT_MS).catch((err: unknown) => {
       app.log.error({ err }, "could not produce a consent event to Kafka");

@@ -52,8 +52,8 @@ const oneHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0]
 
 const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).data?.id ?? null;
 
-/** The consumer's own checks, fed the bytes a producer would have sent. */
-function validate(item: unknown, deps: Pick<ApiDeps, "rates" | "maxFutureSkewMs">): Result<LifecycleEvent, Rejection> {
+/** The consumer's own checks, fed the bytes a producer would have sent (also the consent routes'). */
+export function validate(item: unknown, deps: Pick<ApiDeps, "rates" | "maxFutureSkewMs">): Result<LifecycleEvent, Rejection> {
   return decodeForIngest(Buffer.from(JSON.stringify(item) ?? "", "utf8"), {}, { rates: deps.rates, maxFutureSkewMs: deps.maxFutureSkewMs });
 }
 
