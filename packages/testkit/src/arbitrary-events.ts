@@ -12,7 +12,7 @@ const money = fc.integer({ min: 0, max: 50_000 }).map((c) => (c / 100).toFixed(2
 
 // Purchases and ticket events weigh more: their merges across batches are the subtle ones.
 const data = fc.oneof(
-  fc.record({ type: fc.constant("customer.registered" as const), data: fc.record({ email: fc.constantFrom("a@x.io", "b@x.io"), acquisitionChannel: fc.constantFrom("ads", "seo"), timezone: fc.constantFrom("Europe/Berlin", "America/New_York") }) }),
+  fc.record({ type: fc.constant("customer.registered" as const), data: fc.record({ email: fc.constantFrom("a@x.io", "b@x.io"), acquisitionChannel: fc.constantFrom("ads", "seo"), timezone: fc.constantFrom("Europe/Berlin", "America/New_York"), locale: fc.constantFrom("de-AT", "en") }) }),
   fc.record({
     type: fc.constant("customer.consent.updated" as const),
     data: fc.oneof(

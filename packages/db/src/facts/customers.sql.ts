@@ -19,10 +19,10 @@ WITH b AS MATERIALIZED (SELECT * FROM ${batchEvents("$1")}
 )
 INSERT INTO customers (customer_id, first_seen_at, last_event_at, registered_at,
                        profile_event_time, profile_event_id, email, name, acquisition_channel,
-                       acquisition_cost, referred_by, birthday, timezone, cancelled_at, cancel_event_id, cancel_reason)
+                       acquisition_cost, referred_by, birthday, timezone, locale, cancelled_at, cancel_event_id, cancel_reason)
 SELECT ev.subject, ev.first_seen, ev.last_event, ev.registered_at,
        reg.event_time, reg.event_id, reg.data->>'email', reg.data->>'name', reg.data->>'acquisitionChannel',
-       (reg.data->>'acquisitionCost')::numeric, reg.data->>'referredBy', (reg.data->>'birthday')::date, reg.data->>'timezone',
+       (reg.data->>'acquisitionCost')::numeric, reg.data->>'referredBy', (reg.data->>'birthday')::date, reg.data->>'timezone', reg.data->>'locale',
        canc.event_time, canc.event_id, canc.reason
   FROM ev LEFT JOIN reg USING (subject) LEFT JOIN canc USING (subject)
  -- A fixed lock order: two partitions' transactions touching one customer (its events on two
@@ -37,7 +37,7 @@ ON CONFLICT (customer_id) DO UPDATE SET
       time: "profile_event_time",
       id: "profile_event_id",
       rule: "later",
-      columns: ["email", "name", "acquisition_channel", "acquisition_cost", "referred_by", "birthday", "timezone"],
+      columns: ["email", "name", "acquisition_channel", "acquisition_cost", "referred_by", "birthday", "timezone", "locale"],
     })},
     ${preferColumns({ table: "customers", time: "cancelled_at", id: "cancel_event_id", rule: "later", columns: ["cancel_reason"] })},
     -- Any new event is news for a CRM's incremental sync (a profile change included).

@@ -49,6 +49,22 @@ export const TimeZone = z
     }
   }, "an IANA time zone, e.g. Europe/Berlin");
 
+/**
+ * A BCP 47 language tag the runtime accepts, e.g. `de`, `de-AT` or `pt-BR`: follow-up templates
+ * are chosen by it (`de-AT`, then `de`, then the default locale).
+ */
+export const Locale = z
+  .string()
+  .min(2)
+  .max(35)
+  .refine((tag) => {
+    try {
+      return Intl.getCanonicalLocales(tag).length === 1;
+    } catch {
+      return false;
+    }
+  }, "a BCP 47 language tag, e.g. de or de-AT");
+
 /** A calendar date, YYYY-MM-DD, from 1900 on (a birthday). */
 export const CalendarDate = z.iso.date().refine((d) => d >= "1900-01-01", "must be 1900-01-01 or later");
 

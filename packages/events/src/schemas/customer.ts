@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Amount, CalendarDate, CustomerId, TimeZone } from "./common.js";
+import { Amount, CalendarDate, CustomerId, Locale, TimeZone } from "./common.js";
 
 export const CustomerRegisteredData = z.strictObject({
   email: z.email().max(320).optional(),
@@ -13,6 +13,8 @@ export const CustomerRegisteredData = z.strictObject({
   birthday: CalendarDate.optional(),
   /** The customer's IANA time zone, e.g. `Europe/Berlin`: quiet hours and birthdays follow it. */
   timezone: TimeZone.optional(),
+  /** The customer's language as a BCP 47 tag, e.g. `de-AT`: follow-ups are written in it where a template exists. */
+  locale: Locale.optional(),
 });
 
 /** Channels a customer gives or withdraws consent for: e-mail, and messages our webhook hands to your own systems. */

@@ -5,6 +5,9 @@ import { PurchaseCompletedData, PurchaseRefundedData } from "./purchase.js";
 import { SurveyRespondedData } from "./survey.js";
 import { TicketOpenedData, TicketReopenedData, TicketRespondedData, TicketResolvedData } from "./ticket.js";
 
+// Field schemas other packages validate with too (index.ts re-exports this module whole).
+export { Locale } from "./common.js";
+
 /** A CloudEvent of one type: the shared envelope with that type's `data` schema. */
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   // The envelope stays open: CloudEvents extension attributes (e.g. `traceparent`) are allowed.
