@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import type { Registry } from "prom-client";
 import type { ApiKeyRepo, Pool } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
+import type { Clock } from "@lifecycle/engine";
 import type { LifecycleEvent, StageChanged } from "@lifecycle/events";
 
 /** A dependency /readyz checks. */
@@ -20,6 +21,11 @@ export interface ApiDeps {
   pool: Pool;
   keys: ApiKeyRepo;
   settings: EngineSettings;
+  /**
+   * The engine's clock (LIFECYCLE_CLOCK), for reads that depend on "now" the way the engine sees
+   * it, e.g. whether a holdout's purchase window has ended in a replay of history. @defaultValue wall time
+   */
+  clock?: Clock;
   /** Rates to the base currency (the base at "1"): POST /v1/events rejects other currencies, as the consumer does. */
   rates: Readonly<Record<string, string>>;
   /** How far past the clock an event time may be (POST /v1/events, as the consumer). @defaultValue 1 day */

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { Partitioners } from "kafkajs";
 import { loadConfig, ratesOf, secretKeys } from "@lifecycle/config";
 import { createApiKeyRepo, createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
-import { engineSettings } from "@lifecycle/engine";
+import { createClock, engineSettings } from "@lifecycle/engine";
 import { inputTopicsFrom } from "@lifecycle/events";
 import { createEventPublisher, createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
@@ -44,6 +44,7 @@ const app = await buildApp(
     pool,
     keys: createApiKeyRepo(pool),
     settings: engineSettings(config),
+    clock: createClock({ mode: config.LIFECYCLE_CLOCK }),
     rates: ratesOf(config),
     maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
     publishEvents: createEventPublisher({ producer, topics }),

@@ -52,14 +52,18 @@ function wilson(x: number, n: number, z: number): [number, number] {
   return [(centre - spread) / denom, (centre + spread) / denom];
 }
 
-const Z = { 0.9: 1.6448536269514722, 0.95: 1.959963984540054, 0.99: 2.5758293035489004 } as const;
+/** The confidence levels an uplift interval can be asked for. */
+export const CONFIDENCE_LEVELS = [0.9, 0.95, 0.99] as const;
+export type Confidence = (typeof CONFIDENCE_LEVELS)[number];
+
+const Z: Record<Confidence, number> = { 0.9: 1.6448536269514722, 0.95: 1.959963984540054, 0.99: 2.5758293035489004 };
 
 /**
  * The purchase-rate difference between treated and held-out customers with Newcombe's hybrid
  * score interval (method 10 of Newcombe 1998): well-behaved for small groups and rates near 0,
  * where the textbook Wald interval is not.
  */
-export function uplift(treated: Group, heldOut: Group, confidence: keyof typeof Z = 0.95): Uplift {
+export function uplift(treated: Group, heldOut: Group, confidence: Confidence = 0.95): Uplift {
   const rate = (g: Group) => (g.customers ? g.converted / g.customers : 0);
   const p1 = rate(treated);
   const p2 = rate(heldOut);

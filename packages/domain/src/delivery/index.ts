@@ -5,5 +5,5 @@ export { consentAllows, type Purpose, type ConsentRegime, type ConsentStatus, ty
 export { checkFrequencyCap, type FrequencyCap, type CapCandidate, type CapDecision } from "./frequency-cap.js";
 export { quietHoursEnd, type QuietHours } from "./quiet-hours.js";
 export { instantAt, isTimeZone, localParts, nextDay, type LocalParts } from "./local-time.js";
-export { isHeldOut, uplift, type Group, type Uplift } from "./holdout.js";
+export { CONFIDENCE_LEVELS, isHeldOut, uplift, type Confidence, type Group, type Uplift } from "./holdout.js";
 export { decideDelivery, DeliverySettings, type DeliveryDecision, type DeliveryInput } from "./decide-delivery.js";
