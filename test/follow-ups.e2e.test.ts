@@ -1,13 +1,10 @@
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Queue } from "bullmq";
 import { EngineSettings } from "@lifecycle/domain";
-import { followUpJobParts, followUpQueue, LifecycleEvent } from "@lifecycle/events";
+import { followUpJobId, followUpJobParts, followUpQueue, LifecycleEvent } from "@lifecycle/events";
 import { createRedisConnection } from "@lifecycle/queue";
 import { createTestDatabase, createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { createFollowUpPipeline } from "./support/follow-up-pipeline.js";
+import { startPrivateRedis } from "./support/private-redis.js";
 
 // Proactive follow-ups, every part real (Postgres, the outbox relay, BullMQ on Redis, the worker),
 // with delays shortened by configuration so each playbook's delay is seen in seconds.
@@ -105,6 +102,18 @@ describe("proactive follow-ups", { timeout: 60_000 }, () => {
       expect(metrics).toContain('lifecycle_follow_ups_total{playbook="csat-survey",channel="log",status="sent"} 5');
       expect(metrics).toMatch(/lifecycle_queue_jobs\{queue="follow-ups-log",state="failed"\} 0/);
 
+      // Next year's birthday gift waits in the outbox (Postgres), not in Redis, where a Redis loss
+      // cannot take it.
+      const nextYear = new Date().getUTCFullYear() + 1;
+      const next = await database.pool.query<{ due_at: Date; published_at: Date | null }>("SELECT due_at, published_at FROM outbox WHERE dedupe_key = $1", [
+        followUpJobId({ customerId: `${run}-ann`, playbook: "birthday-gift", trigger: `birthday-${nextYear}` }),
+      ]);
+      expect(next.rows).toHaveLength(1);
+      expect(next.rows[0]?.published_at).toBeNull();
+      // The birthday is today's date; this test's gift is due at local midnight (delay 0), in UTC.
+      const today = new Date();
+      expect(next.rows[0]?.due_at.toISOString()).toBe(new Date(Date.UTC(nextYear, today.getUTCMonth(), today.getUTCDate())).toISOString());
+
       // Each job waited at least its delay, and the delays are the configured ones.
       const queue = new Queue(followUpQueue("log"), { connection: createRedisConnection(infra.redis.url, "fu-inspect"), prefix });
       try {
@@ -170,35 +179,3 @@ describe("proactive follow-ups", { timeout: 60_000 }, () => {
     }
   });
 });
-
-/** A Redis of the test's own (append-only file on, as in production), which it can stop and start. */
-async function startPrivateRedis() {
-  const dir = mkdtempSync(join(tmpdir(), "lifecycle-redis-"));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const url = `redis://127.0.0.1:${port}`;
-  const start = async () => {
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""], { stdio: "ignore", detached: false });
-    child.unref();
-    await waitFor(`redis on ${port}`, async () => {
-      try {
-        return execFileSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).trim() === "PONG" ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    }, { timeoutMs: 10_000, intervalMs: 100 });
-  };
-  const stop = async () => {
-    try {
-      execFileSync("redis-cli", ["-p", String(port), "shutdown"], { stdio: "ignore" });
-    } catch {
-      // already stopped
-    }
-  };
-  await start();
-  // Stopped for good: its append-only file goes too (nothing left in the temporary directory).
-  const dispose = async () => {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { url, start, stop, dispose };
-}

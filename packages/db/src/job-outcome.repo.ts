@@ -51,6 +51,16 @@ export function createJobOutcomeRepo(db: Queryable) {
       );
     },
 
+    /**
+     * The outcome of a job that is done for good (sent, skipped, held out); undefined when it has
+     * none or failed (a failed job may be retried by hand). A job re-added after a Redis loss checks
+     * this first, so what went out before the loss is not sent again.
+     */
+    async finished(jobId: string, tx: Queryable = db): Promise<JobOutcome["status"] | undefined> {
+      const r = await tx.query<{ status: JobOutcome["status"] }>("SELECT status FROM job_outcomes WHERE job_id = $1 AND status <> 'failed'", [jobId]);
+      return r.rows[0]?.status;
+    },
+
     async listForCustomer(customerId: string, tx: Queryable = db): Promise<RecordedJobOutcome[]> {
       const result = await tx.query<JobOutcomeRow>(
         "SELECT job_id, queue, job_name, customer_id, status, detail, attempts, finished_at FROM job_outcomes WHERE customer_id = $1 ORDER BY finished_at, job_id",

@@ -84,6 +84,24 @@ export function createOutboxRepo(db: Queryable) {
       );
     },
 
+    /**
+     * After Redis lost its data: every follow-up published to BullMQ that has no outcome yet and has
+     * not expired by `now` goes back to pending, so the relay adds it again under its same job id
+     * (a job that survived makes that add a no-op; one with an outcome is not touched). Returns how
+     * many. One reconciliation at a time (an advisory lock in the caller's transaction).
+     */
+    async requeueUnfinishedFollowUps(now: Date, tx: Queryable): Promise<number> {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('lifecycle:reconcile-follow-ups'))");
+      const r = await tx.query(
+        `UPDATE outbox o SET published_at = NULL, due_at = coalesce(o.due_at, (o.payload->>'dueAt')::timestamptz)
+          WHERE o.kind = 'follow-up' AND o.published_at IS NOT NULL AND o.failed_at IS NULL
+            AND (o.payload->>'expiresAt')::timestamptz > $1
+            AND NOT EXISTS (SELECT 1 FROM job_outcomes j WHERE j.job_id = o.dedupe_key)`,
+        [now],
+      );
+      return r.rowCount ?? 0;
+    },
+
     /** Rows a relay would publish by `dueBefore`: what is left to drain. */
     async countDue(dueBefore: Date, tx: Queryable = db): Promise<number> {
       const r = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE ${PENDING} AND (due_at IS NULL OR due_at < $1)`, [dueBefore]);

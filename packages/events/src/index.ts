@@ -15,7 +15,7 @@ export {
 export * from "./schemas/events.js";
 export { SURVEY_SCALES } from "./schemas/survey.js";
 export { CONSENT_CHANNELS, ConsentChannel } from "./schemas/customer.js";
-export { QUEUES, JOB_CATALOG, FollowUpJob, followUpJobId, followUpJobParts, followUpQueue, channelOfQueue, PLAYBOOKS, PlaybookName, CHANNELS, ChannelName, type JobName } from "./jobs.js";
+export { QUEUES, JOB_CATALOG, FollowUpJob, followUpJobId, followUpJobParts, followUpQueue, channelOfQueue, followUpRetryDelayMs, PLAYBOOKS, PlaybookName, CHANNELS, ChannelName, type JobName, type RetrySchedule } from "./jobs.js";
 export { ok, err, type Result } from "./result.js";
 export { parseCdnowLine, cdnowRowToEvent, cdnowRowsToEvents, createCdnowMapper, type CdnowRow } from "./cdnow.js";
 export { syntheticEvents, seededRandom, type SyntheticOptions } from "./synthetic.js";

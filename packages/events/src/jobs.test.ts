@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelOfQueue, followUpJobId, followUpJobParts, followUpQueue, type PlaybookName } from "./jobs.js";
+import { channelOfQueue, followUpJobId, followUpJobParts, followUpQueue, followUpRetryDelayMs, JOB_CATALOG, type PlaybookName } from "./jobs.js";
 
 describe("followUpJobId", () => {
   it("is stable for the same (customer, playbook, trigger)", () => {
@@ -25,5 +25,22 @@ describe("followUpJobId", () => {
     expect(followUpJobParts(followUpJobId(parts))).toEqual(parts);
     expect(followUpJobParts("clv-refit-initial")).toBeUndefined();
     expect(channelOfQueue(followUpQueue("webhook"))).toBe("webhook");
+  });
+});
+
+describe("follow-up retry schedule", () => {
+  const schedule = { baseMs: 10_000, maxMs: 3_600_000 };
+  it("doubles from the base and stops at the cap", () => {
+    expect([1, 2, 3, 4, 9, 10, 19].map((n) => followUpRetryDelayMs(n, schedule))).toEqual([10_000, 20_000, 40_000, 80_000, 2_560_000, 3_600_000, 3_600_000]);
+  });
+  it("with the catalog's attempts the defaults span hours, so an outage of hours is retried", () => {
+    const { attempts } = JOB_CATALOG["follow-up"];
+    let total = 0;
+    for (let made = 1; made < attempts; made++) total += followUpRetryDelayMs(made, schedule);
+    expect(total / 3_600_000).toBeGreaterThan(11);
+    expect(total / 3_600_000).toBeLessThan(12);
+  });
+  it("stays finite for absurd attempt counts", () => {
+    expect(followUpRetryDelayMs(10_000, { baseMs: 1, maxMs: 5 })).toBe(5);
   });
 });

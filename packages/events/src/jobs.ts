@@ -64,10 +64,29 @@ export const JOB_CATALOG = {
     /** One queue per channel: see `followUpQueue`. */
     queue: QUEUES.followUps,
     schema: FollowUpJob,
-    attempts: 5,
-    backoff: { type: "exponential", delay: 1_000 },
+    /**
+     * Enough attempts to outlast an outage of hours: with the worker's default schedule
+     * (`followUpRetryDelayMs`: 10 s doubling up to 1 h) the 20th attempt comes about 11.4 hours
+     * after the first. An outage the channel's circuit breaker sees costs no attempts at all.
+     */
+    attempts: 20,
+    /** The worker computes the delay (`followUpRetryDelayMs`) from its own settings. */
+    backoff: { type: "capped-exponential" },
   },
 } as const;
+
+/** The retry schedule of follow-ups: exponential from `baseMs`, never longer than `maxMs`. */
+export interface RetrySchedule {
+  baseMs: number;
+  maxMs: number;
+}
+
+/** How long to wait before the next attempt, after `attemptsMade` failed ones (1, 2, …). */
+export function followUpRetryDelayMs(attemptsMade: number, { baseMs, maxMs }: RetrySchedule): number {
+  const exponent = Math.max(0, attemptsMade - 1);
+  // 2 ** 40 and beyond is past any cap; stop there so the product stays finite.
+  return Math.min(maxMs, baseMs * 2 ** Math.min(exponent, 40));
+}
 export type JobName = keyof typeof JOB_CATALOG;
 
 /**

@@ -6,3 +6,4 @@ export { applyIsolatingPoison, addOutcomes, type DbRejected } from "./isolate-po
 export { relayEnv } from "./relay-config.js";
 export { stageChangePublisher } from "./stage-change-publisher.js";
 export { createBatchMerger, type BatchMerger, type BatchMergerOptions, type MergedShare } from "./batch-merger.js";
+export { createFollowUpReconciler, reconcileMarkerKey, type FollowUpReconciler } from "./follow-up-reconciler.js";

@@ -1,2 +1,2 @@
-export { createRedisConnection, createRedisFromSettings, verifyRedis, type Redis } from "./redis.js";
+export { createRedisConnection, createRedisFromSettings, verifyRedis, checkRedisDurability, type Redis, type RedisDurability } from "./redis.js";
 export { createFollowUpQueues, type FollowUpQueues, type FollowUpToQueue } from "./follow-up-queues.js";

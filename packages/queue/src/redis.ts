@@ -76,3 +76,42 @@ export async function verifyRedis(redis: Redis, { setting = "REDIS_URL", timeout
     redis.off("error", onError);
   }
 }
+
+/** What Redis keeps across a restart, read at start-up; `warnings` are what an operator should fix. */
+export interface RedisDurability {
+  appendOnly: boolean;
+  /** The RDB snapshot schedule (`save`); undefined where CONFIG is not allowed (managed Redis). */
+  snapshots: string | undefined;
+  evictionPolicy: string | undefined;
+  warnings: string[];
+}
+
+const infoField = (info: string, field: string) => new RegExp(`^${field}:(.*)$`, "m").exec(info)?.[1]?.trim();
+
+/**
+ * Start-up check of Redis persistence. Without it a restart loses every queued follow-up until the
+ * reconciliation re-adds them from Postgres (which it does; with persistence there is less to
+ * redo); an eviction policy other than `noeviction` lets Redis drop queued jobs when full
+ * (BullMQ's documented requirement).
+ */
+export async function checkRedisDurability(redis: Redis): Promise<RedisDurability> {
+  const persistence = await redis.info("persistence");
+  const memory = await redis.info("memory");
+  const appendOnly = infoField(persistence, "aof_enabled") === "1";
+  // CONFIG is often disabled on managed Redis; the snapshot schedule is then unknown.
+  const snapshots = await redis
+    .config("GET", "save")
+    .then((r) => (Array.isArray(r) ? String(r[1] ?? "") : undefined))
+    .catch(() => undefined);
+  const evictionPolicy = infoField(memory, "maxmemory_policy");
+  const warnings: string[] = [];
+  if (!appendOnly && snapshots === "") {
+    warnings.push("Redis runs without persistence (appendonly no, save \"\"): a restart loses queued follow-ups until the reconciliation re-adds them from Postgres; set appendonly yes");
+  } else if (!appendOnly) {
+    warnings.push("Redis has no append-only file (appendonly no): a restart loses the jobs queued since the last snapshot until the reconciliation re-adds them; appendonly yes is recommended");
+  }
+  if (evictionPolicy !== undefined && evictionPolicy !== "noeviction") {
+    warnings.push(`Redis maxmemory-policy is ${evictionPolicy}: when full it may evict queued jobs; set noeviction`);
+  }
+  return { appendOnly, snapshots, evictionPolicy, warnings };
+}

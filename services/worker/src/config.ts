@@ -27,6 +27,18 @@ export const WorkerConfig = withChannelsCheck(z.object({
    * few customers; on a real base a refit takes minutes. @defaultValue 86400000 (daily)
    */
   REFIT_INTERVAL_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+  /** First retry of a failed delivery; each further one waits twice as long. @defaultValue 10000 */
+  FOLLOW_UP_RETRY_BASE_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Longest wait between two attempts (20 attempts in all: about 11.4 hours with the defaults). @defaultValue 3600000 */
+  FOLLOW_UP_RETRY_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
+  /** Transient delivery failures in a row that open a channel's circuit (its jobs then wait, uncharged). @defaultValue 5 */
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  /** First pause of an open circuit before one delivery probes the channel; doubles per failed probe. @defaultValue 10000 */
+  CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Longest pause of an open circuit. @defaultValue 300000 */
+  CIRCUIT_OPEN_MAX_MS: z.coerce.number().int().min(100).default(300_000),
+  /** How often the worker checks that Redis still holds the follow-up queues (and re-adds them from the outbox if not). @defaultValue 15000 */
+  RECONCILE_CHECK_MS: z.coerce.number().int().min(100).default(15_000),
   /** Jobs run at once per process. @defaultValue 5 */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
 }));

@@ -10,8 +10,8 @@ import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate, veri
 import { createClock, engineSettings } from "@lifecycle/engine";
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
 import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
-import { createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
-import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
+import { createFollowUpReconciler, createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
+import { checkRedisDurability, createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
 import { dependencyChecks, startProbeIfEnabled, startTracing } from "@lifecycle/telemetry";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
@@ -32,6 +32,7 @@ const pool = createPoolFromSettings(config, "lifecycle-worker");
 const connection = createRedisFromSettings(config, "lifecycle-worker");
 // A wrong password is a start-up error naming REDIS_URL, not commands waiting forever.
 await verifyRedis(connection);
+for (const warning of (await checkRedisDurability(connection)).warnings) logger.warn(warning);
 const clock = createClock({ mode: config.LIFECYCLE_CLOCK });
 const settings = engineSettings(config);
 const webhook = config.WEBHOOK_URL && config.WEBHOOK_SECRET ? createWebhookChannel({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS }) : undefined;
@@ -47,6 +48,8 @@ const service = createWorkerService({
   channels: { ...(webhook ? { webhook } : {}), ...(email ? { email } : {}) },
   rateLimits: { log: config.RATE_LIMIT_LOG_PER_SECOND, webhook: config.RATE_LIMIT_WEBHOOK_PER_SECOND, email: config.RATE_LIMIT_EMAIL_PER_SECOND },
   // Marketing e-mail carries a signed one-click unsubscribe link; without both settings it is skipped.
+  retry: { baseMs: config.FOLLOW_UP_RETRY_BASE_MS, maxMs: config.FOLLOW_UP_RETRY_MAX_MS },
+  circuit: { threshold: config.CIRCUIT_FAILURE_THRESHOLD, openMs: config.CIRCUIT_OPEN_MS, maxOpenMs: config.CIRCUIT_OPEN_MAX_MS },
   unsubscribe: config.PUBLIC_API_URL && config.UNSUBSCRIBE_SECRET ? { baseUrl: config.PUBLIC_API_URL, secret: config.UNSUBSCRIBE_SECRET, linkDays: config.UNSUBSCRIBE_LINK_DAYS } : undefined,
 });
 const maintenance = createMaintenanceService({
@@ -68,15 +71,30 @@ await verifyKafka(kafka);
 const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 const followUps = createFollowUpQueues({ connection, prefix: config.QUEUE_PREFIX });
+const outbox = createOutboxRepo(pool);
 const relay = createOutboxRelay({
   pool,
-  outbox: createOutboxRepo(pool),
+  outbox,
   followUps,
   now: async () => (await clock.read(pool)) ?? new Date(),
   publishStageChanges: stageChangePublisher(producer, config.STAGE_CHANGED_TOPIC),
   logger,
   metrics: createRelayMetrics(service.metrics.registry),
   horizonMs: config.FOLLOW_UP_HORIZON_MS,
+});
+
+// A Redis that lost its data (restart without persistence, flush, failover) gets back every
+// unfinished follow-up from the outbox, under the same job ids.
+const reconciler = createFollowUpReconciler({
+  pool,
+  outbox,
+  connection,
+  prefix: config.QUEUE_PREFIX,
+  now: async () => (await clock.read(pool)) ?? new Date(),
+  logger,
+  registry: service.metrics.registry,
+  onRequeued: () => relay.wake(),
+  everyMs: config.RECONCILE_CHECK_MS,
 });
 
 // Process metrics (CPU, memory, event-loop lag) beside ours, as the API has them.
@@ -98,6 +116,7 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   await probe.close();
   await service.stop();
   await maintenance.stop();
+  await reconciler.stop();
   await relay.stop();
   await followUps.close();
   await producer.disconnect();
@@ -111,4 +130,5 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
 await service.start();
 await maintenance.start();
 relay.start();
+reconciler.start();
 logger.info({ concurrency: config.WORKER_CONCURRENCY, channels: describeChannels(config) }, "worker running");

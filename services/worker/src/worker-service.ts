@@ -1,11 +1,13 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { CHANNELS, channelOfQueue, FollowUpJob, followUpJobParts, followUpQueue, JOB_CATALOG, type ChannelName, type JobName } from "@lifecycle/events";
-import { createJobOutcomeRepo, type Pool } from "@lifecycle/db";
+import { CHANNELS, channelOfQueue, FollowUpJob, followUpJobParts, followUpQueue, followUpRetryDelayMs, JOB_CATALOG, type ChannelName, type JobName, type RetrySchedule } from "@lifecycle/events";
+import { createJobOutcomeRepo, createOutboxRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock, type Clock } from "@lifecycle/engine";
 import type { Logger } from "@lifecycle/logging";
 import { createFollowUpQueues, type Redis } from "@lifecycle/queue";
 import type { Channel } from "./channels/channel.js";
+import { createCircuitBreaker, type CircuitSettings } from "./channels/circuit-breaker.js";
+import { ChannelOpenError, guardChannel } from "./channels/guarded-channel.js";
 import { createLogChannel } from "./channels/log.channel.js";
 import type { JobHandlers } from "./jobs/catalog.js";
 import { createFollowUpHandler, type FollowUpDeps } from "./jobs/follow-up.job.js";
@@ -28,7 +30,16 @@ export interface WorkerServiceDeps {
   rateLimits?: Partial<Record<ChannelName, number>>;
   /** Signs one-click unsubscribe links in marketing e-mail (see FollowUpDeps). */
   unsubscribe?: FollowUpDeps["unsubscribe"];
+  /** The retry schedule of failed deliveries. @defaultValue DEFAULT_RETRY (10 s doubling up to 1 h) */
+  retry?: RetrySchedule;
+  /** Each channel's circuit breaker. @defaultValue DEFAULT_CIRCUIT (5 failures in a row; 10 s doubling up to 5 min) */
+  circuit?: CircuitSettings;
 }
+
+export const DEFAULT_RETRY: RetrySchedule = { baseMs: 10_000, maxMs: 3_600_000 };
+export const DEFAULT_CIRCUIT: CircuitSettings = { threshold: 5, openMs: 10_000, maxOpenMs: 300_000 };
+/** BullMQ honours a manual rate limit (the open circuit's pause) only on a queue with a limiter. */
+const UNLIMITED_PER_SECOND = 100_000;
 
 function isJobName(name: string): name is JobName {
   return Object.hasOwn(JOB_CATALOG, name);
@@ -39,7 +50,9 @@ function isJobName(name: string): name is JobName {
  * limit; main.ts and the integration tests build it through here. A job that fails its last
  * attempt stays in its queue's failed set (retryable from there) and its outcome is recorded.
  */
-export function createWorkerService({ pool, connection, prefix, concurrency, logger, clock = createClock({ mode: "wall" }), settings = EngineSettings.parse({}), channels = {}, rateLimits = {}, unsubscribe }: WorkerServiceDeps) {
+export function createWorkerService(deps: WorkerServiceDeps) {
+  const { pool, connection, prefix, concurrency, logger, clock = createClock({ mode: "wall" }), settings = EngineSettings.parse({}), channels = {}, rateLimits = {}, unsubscribe } = deps;
+  const { retry = DEFAULT_RETRY, circuit = DEFAULT_CIRCUIT } = deps;
   const log = logger.child({ module: "worker" });
   const repo = createJobOutcomeRepo(pool);
   const followUps = createFollowUpQueues({ connection, prefix });
@@ -52,28 +65,62 @@ export function createWorkerService({ pool, connection, prefix, concurrency, log
       metrics.outcomes.inc({ playbook: followUpJobParts(o.jobId)?.playbook ?? "unknown", channel: channelOfQueue(o.queue), status: o.status });
     },
   };
+  // One circuit breaker per channel: an outage pauses that channel's queue (in every worker
+  // process: BullMQ keeps the pause in Redis), and its jobs wait without being charged attempts.
+  const pauses = new Map<ChannelName, (ms: number) => Promise<void>>();
+  const available: Partial<Record<ChannelName, Channel>> = { log: createLogChannel(logger), ...channels };
+  const guarded: Partial<Record<ChannelName, Channel>> = {};
+  for (const name of CHANNELS) {
+    const channel = available[name];
+    if (!channel) continue;
+    const breaker = createCircuitBreaker(circuit);
+    metrics.watchCircuit(name, breaker);
+    guarded[name] = guardChannel(channel, breaker, (ms) => {
+      metrics.circuitOpened.inc({ channel: name });
+      log.warn({ channel: name, pauseMs: ms }, "channel failing: circuit open, its jobs wait");
+      void pauses.get(name)?.(ms).catch((err: unknown) => log.warn({ err, channel: name }, "could not pause the queue"));
+    });
+  }
   const handlers: JobHandlers = {
-    "follow-up": createFollowUpHandler({ pool, outcomes, channels: { log: createLogChannel(logger), ...channels }, clock, settings, followUps, unsubscribe }),
+    "follow-up": createFollowUpHandler({ pool, outcomes, channels: guarded, clock, settings, outbox: createOutboxRepo(pool), unsubscribe }),
   };
 
   const workerFor = (channel: ChannelName) => {
-    const perSecond = rateLimits[channel];
-    const worker = new Worker(
+    const perSecond = rateLimits[channel] ?? UNLIMITED_PER_SECOND;
+    const worker: Worker = new Worker(
       followUpQueue(channel),
       async (job: Job, token?: string) => {
         if (!isJobName(job.name)) throw new Error(`no handler for job ${job.name}`);
-        // The lock token lets a handler move its job back to the delayed set (quiet hours).
-        await handlers[job.name](job, token);
+        try {
+          // The lock token lets a handler move its job back to the delayed set (quiet hours).
+          await handlers[job.name](job, token);
+        } catch (err) {
+          if (!(err instanceof ChannelOpenError)) throw err;
+          // Back to the queue, no attempt charged; the queue pauses until the next probe.
+          await worker.rateLimit(err.retryInMs);
+          throw Worker.RateLimitError();
+        }
       },
-      { connection, prefix, concurrency, autorun: false, ...(perSecond ? { limiter: { max: perSecond, duration: 1000 } } : {}) },
+      {
+        connection,
+        prefix,
+        concurrency,
+        autorun: false,
+        limiter: { max: perSecond, duration: 1000 },
+        settings: { backoffStrategy: (attemptsMade: number) => followUpRetryDelayMs(attemptsMade, retry) },
+      },
     );
+    pauses.set(channel, (ms) => worker.rateLimit(ms));
     worker.on("failed", (job, err) => {
       if (!job) return;
       // UnrecoverableError (and PermanentDeliveryError, its subclass) ends the job at once.
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
+      const final = exhausted || err instanceof UnrecoverableError;
       log.warn({ jobId: job.id, attempt: job.attemptsMade, final, err }, "job failed");
       if (!final) return;
       const parsed = FollowUpJob.safeParse(job.data);
+      // Every retry used up: the alert metric (a permanent refusal is an outcome, not an alert).
+      if (exhausted && !(err instanceof UnrecoverableError)) metrics.retriesExhausted.inc({ channel, playbook: parsed.success ? parsed.data.playbook : "unknown" });
       void outcomes
         .record({
           jobId: job.id ?? "",

@@ -1,9 +1,8 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { FollowUpJob, followUpJobId, PLAYBOOKS, type ChannelName } from "@lifecycle/events";
-import type { JobOutcomeRepo, Pool } from "@lifecycle/db";
+import type { JobOutcomeRepo, OutboxRepo, Pool } from "@lifecycle/db";
 import { birthdayIntent, checkFollowUp, decideDelivery, renderFollowUp, type EngineSettings } from "@lifecycle/domain";
-import { followUpJobFor, unsubscribeUrl, type Clock } from "@lifecycle/engine";
-import type { FollowUpQueues } from "@lifecycle/queue";
+import { followUpMessage, unsubscribeUrl, type Clock } from "@lifecycle/engine";
 import { ATTR, SpanKind, traceparentOf, withSpan } from "@lifecycle/telemetry";
 import { PermanentDeliveryError, type Channel } from "../channels/channel.js";
 import { loadDeliveryContext } from "./delivery-context.js";
@@ -15,14 +14,17 @@ export interface FollowUpDeps {
   channels: Partial<Record<ChannelName, Channel>>;
   clock: Clock;
   settings: EngineSettings;
-  /** Where next year's birthday gift is queued. */
-  followUps: FollowUpQueues;
+  /**
+   * Where next year's birthday gift goes: the outbox, like every follow-up, so it waits in Postgres
+   * until nearly due and a reconciliation after a Redis loss finds it.
+   */
+  outbox: OutboxRepo;
   /** Signs the one-click unsubscribe link of marketing e-mail; unset: marketing e-mail is skipped (it must carry one). */
   unsubscribe?: { baseUrl: string; secret: string; linkDays: number } | undefined;
 }
 
 const DAY_MS = 86_400_000;
-type Outcome = "sent" | "skipped" | "held-out" | "deferred";
+type Outcome = "sent" | "skipped" | "held-out" | "deferred" | "done-before";
 
 /**
  * Runs one follow-up: re-checks its condition against the customer as it is now (a moot or
@@ -30,7 +32,7 @@ type Outcome = "sent" | "skipped" | "held-out" | "deferred";
  * records the outcome. Failed attempts are retried by BullMQ with backoff; the worker records the
  * final failure. A payload that fails its schema can never succeed, so it fails at once.
  */
-export function createFollowUpHandler({ pool, outcomes, channels, clock, settings, followUps, unsubscribe }: FollowUpDeps) {
+export function createFollowUpHandler({ pool, outcomes, channels, clock, settings, outbox, unsubscribe }: FollowUpDeps) {
   const marketingPlaybooks = PLAYBOOKS.filter((p) => settings.playbooks[p].purpose === "marketing");
   return async (job: Job, token?: string): Promise<void> => {
     const parsed = FollowUpJob.safeParse(job.data);
@@ -60,6 +62,8 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       return status;
     };
 
+    // Re-added after a Redis loss, but it had already run to the end: nothing to do (or send again).
+    if (job.id && (await outcomes.finished(job.id))) return "done-before";
     const now = (await clock.read(pool)) ?? new Date();
     const ticketId = typeof data.context.ticketId === "string" ? data.context.ticketId : undefined;
     const customer = await loadFollowUpCustomer(pool, data.customerId, ticketId);
@@ -124,8 +128,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     const from = new Date(Date.UTC(year + 1, 0, 1));
     const [next] = birthdayIntent({ customerId: job.customerId, birthday, from, causationId: job.causationId, settings: settings.playbooks, timeZone });
     if (!next) return;
-    const nextJob = followUpJobFor(next);
-    const now = (await clock.read(pool)) ?? new Date();
-    await followUps.addBulk([{ job: nextJob, jobId: followUpJobId(nextJob), delayMs: next.dueAt.getTime() - now.getTime() }]);
+    // Its dedupe key is its job id: a retried gift adds nothing.
+    await outbox.add([followUpMessage(next)]);
   }
 }
