@@ -13,6 +13,8 @@ export interface Delivery {
   subject: string;
   /** Body text. */
   text: string;
+  /** The same body as an HTML document (e-mail sends both, multipart/alternative). */
+  html?: string | undefined;
   /** Machine-readable details for webhooks (stage, CLV, ticket id …). */
   data: Record<string, unknown>;
   /** Marketing needs consent and carries an unsubscribe link; transactional does not. */

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { test, expect, describe, uniqueName } from "@lifecycle/testkit";
 import { PermanentDeliveryError, type Delivery } from "./channel.js";
 import { createEmailChannel, messageIdFor, type EmailChannel } from "./email.channel.js";
+import { RecipientRefusedError } from "./hard-bounce.js";
+import { loadFollowUpTemplates } from "@lifecycle/templates";
 import { sendError } from "./channel.test-support.js";
 
 interface ReceivedMail {
@@ -24,6 +26,21 @@ function parseMessage(raw: string): { headers: Map<string, string>; body: string
     headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   return { headers, body: raw.slice(split + 4) };
+}
+
+/** The parts of a multipart body (boundary from its Content-Type), quoted-printable decoded. */
+function mimeParts(mail: { headers: Map<string, string>; body: string }): { contentType: string; body: string }[] {
+  const boundary = /boundary="?([^";]+)"?/.exec(mail.headers.get("content-type") ?? "")?.[1];
+  if (!boundary) throw new Error(`not multipart: ${mail.headers.get("content-type") ?? "no content-type"}`);
+  return mail.body
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((raw) => {
+      const part = parseMessage(raw.replace(/^\r\n/, ""));
+      const qp = part.headers.get("content-transfer-encoding") === "quoted-printable";
+      const bytes = qp ? Buffer.from(part.body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1") : Buffer.from(part.body);
+      return { contentType: part.headers.get("content-type") ?? "", body: bytes.toString("utf8").replace(/\r\n/g, "\n").trimEnd() };
+    });
 }
 
 /**
@@ -148,6 +165,8 @@ describe("e-mail channel", () => {
   test("a 550 on RCPT is permanent, and the refused address stays out of the message", async () => {
     const err = await sendError(channel.send(delivery({ customer: { id: "c-4", email: "nobody@example.com" } })));
     expect(err).toBeInstanceOf(PermanentDeliveryError);
+    // The address itself was refused: a hard bounce (the worker suppresses e-mail for the customer).
+    expect(err).toBeInstanceOf(RecipientRefusedError);
     expect(err).toHaveProperty("message", expect.stringContaining("550"));
     expect(err).toHaveProperty("message", expect.not.stringContaining("nobody@example.com"));
     expect(smtp.received).toHaveLength(0);
@@ -172,6 +191,43 @@ describe("e-mail channel", () => {
     } finally {
       await wrong.close();
     }
+  });
+
+  test("with an HTML body: multipart/alternative, the plain text first and the HTML as rendered from the templates", async () => {
+    const templates = await loadFollowUpTemplates();
+    const rendered = await templates.render("win-back-at-risk", "de-AT", { customer: { id: "c-5", name: "Jörg <Jo> & Co" }, playbook: "win-back-at-risk", trigger: "at-risk-1", context: {} });
+    if (!rendered.ok) throw new Error(rendered.error.reason);
+    const { subject, text, html } = rendered.value;
+    await channel.send(delivery({ customer: { id: "c-5", email: "joerg@example.com", name: "Jörg" }, subject, text, html }));
+
+    const [mail] = smtp.received;
+    if (!mail) throw new Error("nothing received");
+    expect(mail.headers.get("content-type")).toMatch(/^multipart\/alternative; boundary=/);
+    expect(mail.headers.get("subject")).toMatch(/^=\?UTF-8\?|^Wir vermissen Sie$/);
+    const parts = mimeParts(mail);
+    expect(parts.map((p) => p.contentType)).toEqual([expect.stringMatching(/^text\/plain; charset=utf-8/), expect.stringMatching(/^text\/html; charset=utf-8/)]);
+    expect(parts[0]?.body).toBe("Hallo Jörg <Jo> & Co,\n\nes ist eine Weile her, seit wir Sie zuletzt gesehen haben. Mit diesem Angebot heißen wir Sie gern wieder willkommen.");
+    expect(parts[1]?.body).toContain(`<html lang="de">`);
+    expect(parts[1]?.body).toContain("<p>Hallo Jörg &lt;Jo&gt; &amp; Co,</p>");
+    expect(parts[1]?.body).not.toContain("Unsubscribe");
+  });
+
+  test("marketing mail shows its unsubscribe link in both parts: the template's, or a footer when a template left it out", async () => {
+    const unsubscribeUrl = "https://lifecycle.shop.example/v1/unsubscribe?token=abc.def";
+    const templates = await loadFollowUpTemplates();
+    const rendered = await templates.render("win-back-churned", "en", { customer: { id: "c-6", name: "Ada" }, playbook: "win-back-churned", trigger: "churned-1", context: {}, unsubscribeUrl });
+    if (!rendered.ok) throw new Error(rendered.error.reason);
+    await channel.send(delivery({ ...rendered.value, purpose: "marketing", unsubscribeUrl }));
+    // A team's own template without the link.
+    await channel.send(delivery({ text: "Hello Ada, come back.", html: "<html><body><p>Hello Ada, come back.</p></body></html>", purpose: "marketing", unsubscribeUrl }));
+
+    const [fromTemplate, withFooter] = smtp.received.map(mimeParts);
+    expect(fromTemplate?.[0]?.body.match(/unsubscribe\?token=abc\.def/g)).toHaveLength(1);
+    expect(fromTemplate?.[1]?.body.match(/unsubscribe\?token=abc\.def/g)).toHaveLength(1);
+    expect(fromTemplate?.[1]?.body).toContain(`<a href="${unsubscribeUrl}">Unsubscribe</a>`);
+    expect(withFooter?.[0]?.body).toBe(`Hello Ada, come back.\n\n--\nUnsubscribe from these messages: ${unsubscribeUrl}`);
+    expect(withFooter?.[1]?.body).toBe(`<html><body><p>Hello Ada, come back.</p><p><a href="${unsubscribeUrl}">Unsubscribe</a> from these messages.</p></body></html>`);
+    for (const mail of smtp.received) expect(mail.headers.get("list-unsubscribe")).toBe(`<${unsubscribeUrl}>`);
   });
 
   test("a stopped server (connection refused) is retryable", async () => {

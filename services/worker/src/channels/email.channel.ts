@@ -1,6 +1,7 @@
 import { createTransport } from "nodemailer";
 import { ATTR, SpanKind, withSpan } from "@lifecycle/telemetry";
 import { PermanentDeliveryError, type Channel, type Delivery } from "./channel.js";
+import { RecipientRefusedError } from "./hard-bounce.js";
 
 /** The header that carries the delivery id, the same on every retry. */
 export const ID_HEADER = "X-Lifecycle-Id";
@@ -60,14 +61,32 @@ export function classifySmtpError(err: unknown, recipient: string): Error {
     ((typeof responseCode === "number" && responseCode >= 500 && responseCode < 600) ||
       // nodemailer's own refusal of an address it cannot use, before asking the server.
       (code === "EENVELOPE" && responseCode === undefined));
-  const error = permanent ? new PermanentDeliveryError(`e-mail refused: ${reason}`) : new Error(`e-mail not sent: ${reason}`);
+  // The server refused the address itself (5xx to RCPT TO): a hard bounce, which suppresses e-mail for the customer (hard-bounce.ts).
+  const hardBounce = code === "EENVELOPE" && typeof responseCode === "number" && responseCode >= 500 && responseCode < 600;
+  const error = hardBounce ? new RecipientRefusedError(`e-mail refused: ${reason}`) : permanent ? new PermanentDeliveryError(`e-mail refused: ${reason}`) : new Error(`e-mail not sent: ${reason}`);
   error.cause = err;
   return error;
 }
 
+const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;");
+
 /**
- * Delivers follow-ups as plain-text e-mail over SMTP, through a small connection pool. The
- * customer without an address, and 5xx replies, fail the job at once ({@link PermanentDeliveryError});
+ * The bodies of a marketing e-mail must show its unsubscribe link. The templates put it there;
+ * a team's own template that leaves it out gets a footer with it rather than a mail without one.
+ */
+export function withUnsubscribeLink({ text, html, unsubscribeUrl: url }: Pick<Delivery, "text" | "html" | "unsubscribeUrl">): { text: string; html?: string } {
+  if (!url) return { text, ...(html ? { html } : {}) };
+  const footer = `<p><a href="${escapeHtml(url)}">Unsubscribe</a> from these messages.</p>`;
+  return {
+    text: text.includes(url) ? text : `${text}\n\n--\nUnsubscribe from these messages: ${url}\n`,
+    ...(html ? { html: html.includes(escapeHtml(url)) || html.includes(url) ? html : html.includes("</body>") ? html.replace("</body>", `${footer}</body>`) : `${html}${footer}` } : {}),
+  };
+}
+
+/**
+ * Delivers follow-ups as e-mail over SMTP, plain text and, when rendered, HTML beside it
+ * (multipart/alternative), through a small connection pool. The customer without an address, and
+ * 5xx replies, fail the job at once ({@link PermanentDeliveryError});
  * everything else throws a plain Error for BullMQ to retry.
  */
 export function createEmailChannel({ smtpUrl, from, timeoutMs = 30_000 }: EmailChannelOptions): EmailChannel {
@@ -90,7 +109,7 @@ export function createEmailChannel({ smtpUrl, from, timeoutMs = 30_000 }: EmailC
         subject: delivery.subject,
         // Marketing mail: the link in the body, and RFC 8058 one-click unsubscribe in the headers
         // (Gmail's and Yahoo's bulk-sender rules require both headers).
-        text: delivery.unsubscribeUrl ? `${delivery.text}\n\n--\nUnsubscribe from these messages: ${delivery.unsubscribeUrl}\n` : delivery.text,
+        ...withUnsubscribeLink(delivery),
         messageId: messageIdFor(delivery.id, domain),
         headers: {
           [ID_HEADER]: delivery.id,

@@ -19,6 +19,8 @@ export interface WebhookPayload {
   customer: Delivery["customer"];
   subject: string;
   text: string;
+  /** The same message as HTML, as the e-mail channel would send it. */
+  html?: string;
   data: Record<string, unknown>;
   /** `marketing` follow-ups need the customer's consent, which `consent` states as we know it. */
   purpose: Delivery["purpose"];
@@ -54,8 +56,8 @@ export function classifyWebhookStatus(status: number): "ok" | "retry" | "permane
 }
 
 function toPayload(delivery: Delivery, sentAt: Date): WebhookPayload {
-  const { id, playbook, trigger, causationId, customer, subject, text, data, purpose, consent, timeZone } = delivery;
-  return { id, type: "lifecycle.follow-up", playbook, trigger, causationId, customer, subject, text, data, purpose, consent, ...(timeZone ? { timeZone } : {}), sentAt: sentAt.toISOString() };
+  const { id, playbook, trigger, causationId, customer, subject, text, html, data, purpose, consent, timeZone } = delivery;
+  return { id, type: "lifecycle.follow-up", playbook, trigger, causationId, customer, subject, text, ...(html ? { html } : {}), data, purpose, consent, ...(timeZone ? { timeZone } : {}), sentAt: sentAt.toISOString() };
 }
 
 /** The first bytes of a response body, for the error message; never waits for more than it needs. */

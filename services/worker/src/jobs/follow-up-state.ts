@@ -8,6 +8,8 @@ export interface FollowUpCustomer {
   birthday?: string | undefined;
   /** IANA time zone (customer.registered `timezone`): next year's birthday gift is due at 09:00 there. */
   timeZone?: string | undefined;
+  /** BCP 47 (customer.registered `locale`): the language of the follow-up's templates. */
+  locale?: string | undefined;
   /** Extra facts for webhook receivers. */
   facts: Record<string, string | number | null>;
 }
@@ -18,6 +20,7 @@ interface Row {
   name: string | null;
   birthday: string | null;
   timezone: string | null;
+  locale: string | null;
   latest_nps: number | null;
   latest_nps_at: Date | null;
   latest_csat: number | null;
@@ -38,7 +41,7 @@ const opt = <T>(v: T | null) => (v === null ? undefined : v);
 /** The customer as it is now, for a follow-up's condition check and its message; undefined if unknown (erased). */
 export async function loadFollowUpCustomer(db: Queryable, customerId: string, ticketId: string | undefined): Promise<FollowUpCustomer | undefined> {
   const r = await db.query<Row>(
-    `SELECT c.stage, c.email, c.name, to_char(c.birthday, 'YYYY-MM-DD') AS birthday, c.timezone,
+    `SELECT c.stage, c.email, c.name, to_char(c.birthday, 'YYYY-MM-DD') AS birthday, c.timezone, c.locale,
             c.latest_nps, c.latest_nps_at, c.latest_csat, c.latest_csat_at, c.latest_ces, c.latest_ces_at,
             c.historical_clv::text AS historical_clv, c.predicted_clv::numeric(18, 2)::text AS predicted_clv, c.health_score,
             t.ticket_id IS NOT NULL AS ticket_found, t.first_response_at,
@@ -62,6 +65,7 @@ export async function loadFollowUpCustomer(db: Queryable, customerId: string, ti
     name: opt(row.name),
     birthday: opt(row.birthday),
     timeZone: opt(row.timezone),
+    locale: opt(row.locale),
     facts: { stage: row.stage, historicalClv: row.historical_clv, predictedClv: row.predicted_clv, healthScore: row.health_score },
   };
 }
