@@ -2,12 +2,15 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll } from "vitest";
+import { EngineSettings } from "@lifecycle/domain";
+import { createClock } from "@lifecycle/engine";
 import { createFollowUpQueues, createRedisConnection, type FollowUpQueues, type Redis } from "@lifecycle/queue";
 import { describe, expect, test, uniqueName } from "@lifecycle/testkit";
 import { QueueHealth, StageCounts, StageFlows, WeeklyTrends } from "../routes/dashboard-data.routes.js";
+import { UpliftReport } from "../routes/playbook-uplift.routes.js";
 import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
 import { findChromium, watchProblems } from "./browser.test-support.js";
-import { atRiskChange, seedLifecycle } from "./dashboard.test-support.js";
+import { atRiskChange, seedFollowUpOutcomes, seedLifecycle } from "./dashboard.test-support.js";
 
 // The ops dashboard in a real headless Chromium against the API on a database filled through the
 // ingest path: every page renders its data with a pasted read key, with no console error, no
@@ -19,6 +22,9 @@ const VIEWPORT = { width: 1280, height: 800 };
 const DAY_MS = 86_400_000;
 /** Customers in the CDNOW 1/10 sample. */
 const CUSTOMERS = 2_357;
+/** Control groups for the uplift card: the win-backs and the cross-sell hold out a fifth. */
+const HOLDOUTS = ["win-back-at-risk", "win-back-churned", "cross-sell"] as const;
+const settings = EngineSettings.parse({ playbooks: Object.fromEntries(HOLDOUTS.map((p) => [p, { holdoutShare: 0.2 }])) });
 
 let h: ApiHarness;
 let redis: Redis;
@@ -31,7 +37,9 @@ describe("ops dashboard", () => {
     redis = createRedisConnection(infra.redis.url, "dashboard-test");
     followUps = createFollowUpQueues({ connection: redis, prefix: uniqueName("dash") });
     await seedLifecycle({ pool: database.pool, followUps });
-    h = await createApiHarness({ infra, pool: database.pool, overrides: { queues: Object.values(followUps.queues) } });
+    await seedFollowUpOutcomes({ pool: database.pool, settings });
+    // The history was replayed on the watermark clock: the API reads "now" from it too.
+    h = await createApiHarness({ infra, pool: database.pool, overrides: { queues: Object.values(followUps.queues), settings, clock: createClock({ mode: "watermark" }) } });
     base = await h.app.listen({ host: "127.0.0.1", port: 0 });
   }, 180_000);
   afterAll(async () => {
@@ -100,6 +108,44 @@ describe("ops dashboard", () => {
     expect(queues.queues.map((q) => ({ name: q.name, counts: { waiting: q.counts.waiting, prioritized: q.counts.prioritized, delayed: q.counts.delayed, failed: q.counts.failed } }))).toEqual(expected);
     // Follow-ups carry a priority: due ones wait in the prioritized set.
     expect(queues.queues.reduce((sum, q) => sum + q.counts.prioritized + q.counts.delayed, 0)).toBeGreaterThan(0);
+
+    // The uplift over the same period, recomputed here from the rows: per playbook, each customer's
+    // earliest follow-up due in the period, converted by an order in (due, due + 30 days], counted
+    // only when that window ended by the watermark (the replay's now, 1998), else pending.
+    const report = UpliftReport.parse(await get(`/v1/playbooks/uplift?${period}&days=30`));
+    const watermark = (await database.pool.query<{ at: Date }>("SELECT max(watermark) AS at FROM lifecycle_watermarks")).rows[0]?.at.getTime() ?? NaN;
+    expect(report.now).toBe(new Date(watermark).toISOString());
+    const seeded = await database.pool.query<{ job_id: string; customer_id: string; status: string; due_at: Date }>(
+      "SELECT j.job_id, j.customer_id, j.status, o.due_at FROM job_outcomes j JOIN outbox o ON o.dedupe_key = j.job_id WHERE o.due_at >= $1 AND o.due_at < $2",
+      [from, to],
+    );
+    const orders = await database.pool.query<{ customer_id: string; event_time: Date }>("SELECT customer_id, event_time FROM orders");
+    const ordersOf = new Map<string, number[]>();
+    for (const o of orders.rows) ordersOf.set(o.customer_id, [...(ordersOf.get(o.customer_id) ?? []), o.event_time.getTime()]);
+    const earliest = new Map<string, (typeof seeded.rows)[number]>();
+    for (const f of seeded.rows) {
+      const key = `${f.job_id.split("|")[1]} ${f.customer_id}`;
+      if ((earliest.get(key)?.due_at.getTime() ?? Infinity) > f.due_at.getTime()) earliest.set(key, f);
+    }
+    for (const p of report.playbooks) {
+      const expected = { sent: { customers: 0, converted: 0, pending: 0 }, "held-out": { customers: 0, converted: 0, pending: 0 } };
+      for (const [key, f] of earliest) {
+        if (!key.startsWith(`${p.playbook} `) || (f.status !== "sent" && f.status !== "held-out")) continue;
+        const end = f.due_at.getTime() + 30 * DAY_MS;
+        const g = expected[f.status];
+        if (end > watermark) g.pending++;
+        else {
+          g.customers++;
+          if ((ordersOf.get(f.customer_id) ?? []).some((at) => at > f.due_at.getTime() && at <= end)) g.converted++;
+        }
+      }
+      expect({ treated: p.treated, heldOut: p.heldOut }, p.playbook).toMatchObject({ treated: expected.sent, heldOut: expected["held-out"] });
+    }
+    // Real figures to show: the control groups hold customers with ended windows, some of whom bought.
+    const withHoldout = report.playbooks.filter((p) => HOLDOUTS.some((name) => name === p.playbook));
+    expect(withHoldout.reduce((n, p) => n + p.heldOut.customers, 0)).toBeGreaterThan(0);
+    expect(withHoldout.reduce((n, p) => n + p.treated.converted, 0)).toBeGreaterThan(0);
+    expect(withHoldout.some((p) => p.low !== null)).toBe(true);
   });
 
   test("every page renders its data in Chromium with a pasted read key, without a console error or a failed request", { timeout: 120_000 }, async () => {
@@ -132,6 +178,7 @@ describe("ops dashboard", () => {
     await settled("overview");
     await page.waitForSelector("#stream-status[data-state=live]");
     await assertOverview(page);
+    await assertUplift(page, apiCalls);
     h.feed.emit(atRiskChange("00004", "1998-06-30T18:00:00Z"));
     await page.waitForSelector("#alerts li a[href='/dashboard/customers/00004']");
     await shot("dashboard-overview", true);
@@ -195,4 +242,34 @@ async function assertOverview(page: Page) {
   expect(await page.locator("#queues-table tbody tr").count()).toBe(4);
   const totals = await page.locator("#queues-table tr.total td.num").allTextContents();
   expect(totals.some((t) => /^[1-9][\d,]*$/.test(t)), `queue totals ${totals.join(" ")}`).toBe(true);
+}
+
+const fmtRate = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)} %`);
+const fmtPoints = (x: number | null) => (x === null ? "—" : `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(x * 100).toFixed(1)} pts`);
+const fmtInt = (n: number) => n.toLocaleString("en-US");
+
+/** The uplift card shows, per playbook with a control group, the figures the API gave the page for its period. */
+async function assertUplift(page: Page, apiCalls: readonly string[]) {
+  const call = apiCalls.find((u) => new URL(u).pathname === "/v1/playbooks/uplift");
+  expect(call, "the page asks for the uplift").toBeDefined();
+  const url = new URL(call ?? "");
+  expect(url.searchParams.get("days")).toBe("30");
+  const r = await h.app.inject({ url: `${url.pathname}${url.search}`, headers: h.auth(h.keys.read) });
+  const report = UpliftReport.parse(r.json());
+  const shown = report.playbooks.filter((p) => p.holdoutShare > 0);
+  expect(shown.map((p) => p.playbook)).toEqual([...HOLDOUTS].sort((a, b) => report.playbooks.findIndex((p) => p.playbook === a) - report.playbooks.findIndex((p) => p.playbook === b)));
+  const rows = page.locator("#uplift-table tbody tr");
+  expect(await rows.count()).toBe(shown.length);
+  for (const p of shown) {
+    const row = page.locator(`#uplift-table tbody tr[data-playbook="${p.playbook}"]`);
+    const text = async (cls: string) => (await row.locator(`td.${cls}`).textContent())?.trim();
+    expect(await text("treated-rate"), p.playbook).toBe(fmtRate(p.treated.rate));
+    expect(await text("treated-counts"), p.playbook).toBe(`${fmtInt(p.treated.converted)} / ${fmtInt(p.treated.customers)}`);
+    expect(await text("held-out-rate"), p.playbook).toBe(fmtRate(p.heldOut.rate));
+    expect(await text("held-out-counts"), p.playbook).toBe(`${fmtInt(p.heldOut.converted)} / ${fmtInt(p.heldOut.customers)}`);
+    expect(await text("uplift"), p.playbook).toBe(fmtPoints(p.uplift));
+    expect(await row.locator(".interval-text").textContent(), p.playbook).toBe(p.low === null ? "—" : `${fmtPoints(p.low)} … ${fmtPoints(p.high)}`);
+  }
+  // At least one playbook has an interval to draw.
+  expect(await page.locator("#uplift-table .interval .range").count()).toBeGreaterThan(0);
 }

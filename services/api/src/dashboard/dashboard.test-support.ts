@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { createOutboxRepo, type Pool } from "@lifecycle/db";
-import { EngineSettings } from "@lifecycle/domain";
+import { createJobOutcomeRepo, createOutboxRepo, type JobOutcome, type Pool } from "@lifecycle/db";
+import { EngineSettings, isHeldOut } from "@lifecycle/domain";
 import { createClock, createModelCache, createModelsRepo, refitModels, sweepDueCustomers } from "@lifecycle/engine";
-import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine, type StageChanged } from "@lifecycle/events";
+import { cdnowRowsToEvents, FollowUpJob, followUpQueue, LifecycleEvent, parseCdnowLine, type StageChanged } from "@lifecycle/events";
 import type { FollowUpQueues } from "@lifecycle/queue";
 import { createTestLogger, waitFor } from "@lifecycle/testkit";
 import { syntheticSupportEvents } from "../../../../scripts/lib/synthetic-support.js";
@@ -64,6 +64,27 @@ export async function seedLifecycle({ pool, followUps }: { pool: Pool; followUps
   } finally {
     await relay.stop();
   }
+}
+
+/**
+ * The outcomes a worker would record for the seeded follow-ups due by the watermark, so the uplift
+ * card has data: `held-out` for customers in a playbook's control group under `settings` (the
+ * same `isHeldOut` the worker's decideDelivery applies), `sent` for the rest. The worker itself
+ * is tested end to end in test/holdout.e2e.test.ts; here the CDNOW customers' real later purchases
+ * decide who converted.
+ */
+export async function seedFollowUpOutcomes({ pool, settings }: { pool: Pool; settings: EngineSettings }): Promise<void> {
+  const { rows } = await pool.query<{ dedupe_key: string; payload: unknown }>(
+    "SELECT dedupe_key, payload FROM outbox WHERE kind = 'follow-up' AND due_at <= (SELECT max(watermark) FROM lifecycle_watermarks)",
+  );
+  const outcomes = rows.flatMap((row): JobOutcome[] => {
+    const job = FollowUpJob.safeParse(row.payload);
+    if (!job.success) return [];
+    const { playbook, customerId, channel } = job.data;
+    const heldOut = isHeldOut(playbook, customerId, settings.playbooks[playbook].holdoutShare);
+    return [{ jobId: row.dedupe_key, queue: followUpQueue(channel), jobName: "follow-up", customerId, status: heldOut ? "held-out" : "sent", detail: heldOut ? "held-out (seeded)" : "seeded", attempts: 1 }];
+  });
+  await createJobOutcomeRepo(pool).recordNew(outcomes);
 }
 
 /** A stage change as the Kafka feed delivers it, for the live-alerts panel. */

@@ -47,7 +47,13 @@ const BODIES: Record<PageName, string> = {
 <div class="grid two mt">
   <section class="panel"><h2>Follow-up queues</h2><div id="queues"></div></section>
   <section class="panel"><h2>Live alerts <span id="stream-status" class="muted"></span></h2><ul id="alerts" class="alerts"></ul></section>
-</div>`,
+</div>
+<section class="panel mt">
+  <h2>Follow-up uplift <span class="muted">(follow-ups due in the period: customers who bought within
+  <select id="uplift-days" aria-label="days"><option value="7">7</option><option value="30" selected>30</option><option value="60">60</option><option value="90">90</option></select>
+  days, treated against held out)</span></h2>
+  <div id="uplift"></div>
+</section>`,
   "at-risk": `
 <div class="toolbar"><h1>At-risk customers</h1><span class="muted">largest value at stake first</span></div>
 <section class="panel">

@@ -53,7 +53,7 @@ const PlaybookUplift = z.object({
   confidence: z.number(),
 });
 
-const UpliftReport = z.object({
+export const UpliftReport = z.object({
   from: Instant,
   to: Instant,
   days: z.number().int(),

@@ -1,7 +1,8 @@
-// Overview: stage funnel and flows, weekly NPS / CSAT / CES / churn, follow-up queue health and
-// live alerts. Chart.js (UMD build, loaded before this module) draws the charts.
+// Overview: stage funnel and flows, weekly NPS / CSAT / CES / churn, follow-up queue health, live
+// alerts and the follow-ups' holdout uplift. Chart.js (UMD build, loaded before this module) draws the charts.
 /* global document, window, URLSearchParams, AbortController */
 import { ApiError, STAGES, STAGE_COLORS, api, card, customerLink, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, start, stageBadge, streamEvents } from "./dashboard.js";
+import { upliftTable } from "./uplift.js";
 
 const DAY_MS = 86_400_000;
 const MAX_ALERTS = 50;
@@ -147,6 +148,14 @@ start(async () => {
     window.location.search = params.toString();
   };
 
+  const days = [7, 30, 60, 90].includes(Number(params.get("days"))) ? Number(params.get("days")) : 30;
+  const daysSelect = document.getElementById("uplift-days");
+  daysSelect.value = String(days);
+  daysSelect.onchange = () => {
+    params.set("days", daysSelect.value);
+    window.location.search = params.toString();
+  };
+
   startAlerts();
   const counts = await api("/v1/dashboard/stage-counts");
   drawFunnel(counts);
@@ -156,6 +165,7 @@ start(async () => {
   const results = await Promise.allSettled([
     card("flows", async () => flowsTable((await api("/v1/dashboard/stage-flows", period)).flows)),
     card("queues", async () => queuesTable(await api("/v1/queues"))),
+    card("uplift", async () => upliftTable(await api("/v1/playbooks/uplift", { ...period, days }))),
     api("/v1/dashboard/trends", period).then(drawTrends, (err) => {
       if (!(err instanceof ApiError && err.status === 401)) {
         fill("trends-error", h("p", { class: "error" }, `Trends: ${err.message}`));
