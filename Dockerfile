@@ -23,7 +23,7 @@ WORKDIR /app
 # The lockfile and the workspaces' package.json files first: a code change reuses this install.
 COPY --from=build /runtime/deps/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --workspace "services/${SERVICE}" --no-audit --no-fund
-# The bundle and its source maps, the SQL migrations, the dashboard's assets, the health check.
+# The bundle and its source maps, the SQL migrations, the follow-up templates, the dashboard's assets, the health check.
 COPY --from=build /runtime/app/ ./
 # Root owns the files, so the service cannot change its own code (and runs on a read-only root).
 USER node

@@ -4,7 +4,7 @@
 //   <out-dir>/deps  what `npm ci --omit=dev` reads: the lockfile, .npmrc, the preinstall check and
 //                   the package.json of every workspace but the test-only ones
 //   <out-dir>/app   what runs: the bundles and their source maps, the SQL migrations, the
-//                   dashboard's static assets and the health check
+//                   default follow-up templates, the dashboard's static assets and the health check
 // The Dockerfile's runtime stage copies deps, installs, then copies app (a code change leaves the
 // install's layer cached); the CI production smoke (scripts/production-smoke.sh) does the same.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -45,6 +45,8 @@ for (const workspace of workspaces) copy(`${workspace}/package.json`, "deps");
 
 copy("scripts/healthcheck.mjs", "app");
 copy("packages/db/migrations", "app");
+// The default follow-up templates: the worker renders them, the API previews them.
+if (services.includes("worker") || services.includes("api")) copy("packages/templates/templates", "app");
 for (const service of services) copy(`services/${service}/dist`, "app");
 if (services.includes("api")) copy("services/api/src/dashboard/assets", "app");
 console.log(`runtime files for ${services.join(", ")} in ${out}/deps and ${out}/app`);

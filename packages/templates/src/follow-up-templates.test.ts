@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PLAYBOOKS } from "@lifecycle/events";
 import { loadFollowUpTemplates } from "./follow-up-templates.js";
+import { moneyText } from "./template-variables.js";
 import type { TemplateVariables } from "./template-variables.js";
 
 const ann: TemplateVariables["customer"] = { id: "c-1", name: "Ann", email: "ann@example.com", stage: "active", historicalClv: "182.50", predictedClv: "240.00", healthScore: 71 };
@@ -95,6 +96,12 @@ describe("default follow-up templates", () => {
   it("knows the locales it has templates for", async () => {
     const templates = await loadFollowUpTemplates();
     expect([templates.knowsLocale("de-AT"), templates.knowsLocale("en-GB"), templates.knowsLocale("fr"), templates.knowsLocale("x_y")]).toEqual([true, true, false, false]);
+  });
+});
+
+describe("moneyText", () => {
+  it("shows money with two decimals and nothing for no value", () => {
+    expect([moneyText("42.5000"), moneyText("0"), moneyText("9999999999.9999"), moneyText("12.345"), moneyText(null), moneyText(undefined), moneyText("")]).toEqual(["42.50", "0.00", "10000000000.00", "12.35", undefined, undefined, undefined]);
   });
 });
 

@@ -2,4 +2,4 @@ export { loadFollowUpTemplates, type FollowUpTemplates, type LoadTemplatesOption
 export { DEFAULT_TEMPLATES_DIR, TemplateError, TEMPLATE_PARTS, type TemplatePart } from "./template-files.js";
 export { FALLBACK_LOCALE, localeChain } from "./locale-chain.js";
 export { templatesEnv } from "./templates-env.js";
-export type { TemplateCustomer, TemplateVariables } from "./template-variables.js";
+export { moneyText, type TemplateCustomer, type TemplateVariables } from "./template-variables.js";

@@ -6,13 +6,23 @@ export interface TemplateCustomer {
   name?: string | undefined;
   email?: string | undefined;
   stage?: string | undefined;
-  /** Money in the base currency as exact decimal text, e.g. `"182.50"` (Liquid's math filters take it). */
+  /** Money in the base currency with two decimals, e.g. `"182.50"` ({@link moneyText}; Liquid's math filters take it). */
   historicalClv?: string | undefined;
   predictedClv?: string | undefined;
   healthScore?: number | undefined;
   /** The customer's own BCP 47 locale, when known (the one rendered is the top-level `locale`). */
   locale?: string | undefined;
   timeZone?: string | undefined;
+}
+
+/**
+ * Money as templates show it: two decimals (`"42.5000"` from Postgres → `"42.50"`). Amounts are
+ * below 10^10 with 4 decimals, well inside a double's exact range, so toFixed rounds them right.
+ */
+export function moneyText(value: string | number | null | undefined): string | undefined {
+  if (value === null || value === undefined || value === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toFixed(2) : undefined;
 }
 
 /** Everything a template can use. Missing values render as nothing; test them with `{% if %}`. */

@@ -13,6 +13,7 @@ import { installProblemHandlers, problem } from "./http/problem.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { consentRoutes } from "./routes/consent.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
+import { playbookPreviewRoutes } from "./routes/playbook-preview.routes.js";
 import { playbookUpliftRoutes } from "./routes/playbook-uplift.routes.js";
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from "./routes/queue-board.routes.js";
 import { healthRoutes } from "./routes/health.routes.js";
@@ -74,6 +75,7 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   await app.register(consentRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(playbookUpliftRoutes, { deps });
+  await app.register(playbookPreviewRoutes, { deps });
   await app.register(dashboardRoutes, { deps });
   // Its own plugin context: the admin check applies to the board's routes only.
   await app.register(queueBoardRoutes, { deps });

@@ -3,6 +3,7 @@ import { CommaList, consentEnv, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv }
 import { engineEnv } from "@lifecycle/engine";
 import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { tracingEnv } from "@lifecycle/telemetry";
+import { templatesEnv } from "@lifecycle/templates";
 
 export const ApiConfig = z.object({
   ...pgEnv,
@@ -13,6 +14,7 @@ export const ApiConfig = z.object({
   ...currencyEnv,
   ...decodeEnv,
   ...tracingEnv,
+  ...templatesEnv,
   UNSUBSCRIBE_SECRET: consentEnv.UNSUBSCRIBE_SECRET,
   /** @defaultValue 127.0.0.1 */
   API_HOST: z.string().min(1).default("127.0.0.1"),

@@ -4,6 +4,7 @@ import type { ApiKeyRepo, Pool } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
 import type { Clock } from "@lifecycle/engine";
 import type { LifecycleEvent, StageChanged } from "@lifecycle/events";
+import type { FollowUpTemplates } from "@lifecycle/templates";
 
 /** A dependency /readyz checks. */
 export interface ReadinessCheck {
@@ -42,4 +43,6 @@ export interface ApiDeps {
   bodyLimitBytes: number;
   /** Signs and checks one-click unsubscribe links (the worker signs them with the same secret); unset: /v1/unsubscribe answers 404. */
   unsubscribeSecret?: string | undefined;
+  /** Follow-up templates for previews, as the worker renders them (TEMPLATES_DIR). @defaultValue the shipped defaults */
+  templates?: FollowUpTemplates | undefined;
 }

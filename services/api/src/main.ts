@@ -10,6 +10,7 @@ import { createEventPublisher, createKafkaFromSettings, verifyKafka } from "@lif
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { dependencyChecks, startTracing } from "@lifecycle/telemetry";
+import { loadFollowUpTemplates } from "@lifecycle/templates";
 import { buildApp } from "./app.js";
 import { ApiConfig } from "./config.js";
 import { startStageChangeFeed } from "./stage-change-feed.js";
@@ -19,6 +20,8 @@ const logger = createLogger({ name: "api", level: config.LOG_LEVEL, secretKeys }
 // A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
 const startup = exitOnStartupError(logger);
 const tracing = await startTracing({ settings: config, serviceName: "api", logger });
+// Parsed before anything else, as the worker does: a broken template is a start-up error naming its file.
+const templates = await loadFollowUpTemplates({ dir: config.TEMPLATES_DIR, defaultLocale: config.DEFAULT_LOCALE });
 
 await ensureDatabase(config.DATABASE_URL).catch((err: unknown) => logger.warn({ err }, "could not check or create the database"));
 await verifyPostgres(config.DATABASE_URL);
@@ -55,6 +58,7 @@ const app = await buildApp(
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     unsubscribeSecret: config.UNSUBSCRIBE_SECRET,
+    templates,
   },
   { logger },
 );

@@ -5,7 +5,7 @@ import { Stage } from "@lifecycle/events";
 const pgText = (s: string) => !s.includes("\u0000");
 
 /** A customer id: free text, as the events' `subject`. */
-const CustomerId = z.string().min(1).max(128).refine(pgText, "must not contain NUL characters");
+export const CustomerId = z.string().min(1).max(128).refine(pgText, "must not contain NUL characters");
 
 // The customer routes' request and response schemas: they validate every request, shape every
 // response and are the OpenAPI document (/docs). Response schemas carry no transforms: the

@@ -1,20 +1,19 @@
 import type { FollowUpJob } from "@lifecycle/events";
-import type { FollowUpTemplates, TemplateVariables } from "@lifecycle/templates";
+import { moneyText, type FollowUpTemplates, type TemplateVariables } from "@lifecycle/templates";
 import { PermanentDeliveryError } from "../channels/channel.js";
 import type { FollowUpCustomer } from "./follow-up-state.js";
 
 /** What the templates see of a follow-up's customer, as loaded for its check. */
 export function templateVariables(job: FollowUpJob, customer: FollowUpCustomer, unsubscribeUrl: string | undefined): TemplateVariables {
   const { facts } = customer;
-  const text = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : String(v));
   return {
     customer: {
       id: job.customerId,
       name: customer.name,
       email: customer.email,
       stage: customer.state.stage,
-      historicalClv: text(facts.historicalClv),
-      predictedClv: text(facts.predictedClv),
+      historicalClv: moneyText(facts.historicalClv),
+      predictedClv: moneyText(facts.predictedClv),
       healthScore: typeof facts.healthScore === "number" ? facts.healthScore : undefined,
       locale: customer.locale,
       timeZone: customer.timeZone,
