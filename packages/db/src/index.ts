@@ -10,3 +10,4 @@ export { createJobOutcomeRepo, type JobOutcomeRepo, type JobOutcome, type Record
 export { createApiKeyRepo, API_SCOPES, type ApiKeyRepo, type ApiScope, type ApiKeyInfo } from "./api-key.repo.js";
 export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
 export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";
+export { createMarketingCapRepo, type MarketingCapRepo } from "./marketing-cap.repo.js";
