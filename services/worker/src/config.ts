@@ -3,6 +3,7 @@ import { consentEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecy
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
 import { tracingEnv } from "@lifecycle/telemetry";
+import { templatesEnv } from "@lifecycle/templates";
 import { channelsEnv, withChannelsCheck } from "./channels/channels-config.js";
 
 export const WorkerConfig = withChannelsCheck(z.object({
@@ -14,6 +15,7 @@ export const WorkerConfig = withChannelsCheck(z.object({
   ...engineEnv,
   ...channelsEnv,
   ...consentEnv,
+  ...templatesEnv,
   ...probeEnv(9465),
   ...tracingEnv,
   /** Follow-ups per second per channel (each channel has its own queue and limiter). */
