@@ -8,14 +8,21 @@ export interface ReceivedMail {
   body: string;
 }
 
-/** A real SMTP server on loopback that keeps what it receives (no TLS, no auth). */
-export async function startSmtpSink(): Promise<{ port: number; received: ReceivedMail[]; close(): Promise<void> }> {
+/**
+ * A real SMTP server on loopback that keeps what it receives (no TLS, no auth). Addresses that
+ * `refuse` matches are answered 550 at RCPT TO, as a server answers for a mailbox that is gone.
+ */
+export async function startSmtpSink({ refuse }: { refuse?: (address: string) => boolean } = {}): Promise<{ port: number; received: ReceivedMail[]; close(): Promise<void> }> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
     closeTimeout: 100,
+    onRcptTo(address, _session, callback) {
+      if (refuse?.(address.address)) callback(Object.assign(new Error(`5.1.1 <${address.address}>: mailbox unavailable`), { responseCode: 550 }));
+      else callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));

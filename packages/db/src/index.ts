@@ -7,6 +7,7 @@ export { createInboxRepo, type InboxRepo, type InboxEvent } from "./inbox.repo.j
 export { createLifecycleStore, type LifecycleStore, type ApplyResult } from "./lifecycle-store.js";
 export { createOutboxRepo, type OutboxRepo, type OutboxRecord, type OutboxRow } from "./outbox.repo.js";
 export { createJobOutcomeRepo, type JobOutcomeRepo, type JobOutcome, type RecordedJobOutcome } from "./job-outcome.repo.js";
+export { createConsentRepo, type ConsentRepo } from "./consent.repo.js";
 export { createApiKeyRepo, API_SCOPES, type ApiKeyRepo, type ApiScope, type ApiKeyInfo } from "./api-key.repo.js";
 export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
 export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";

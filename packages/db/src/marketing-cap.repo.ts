@@ -7,7 +7,7 @@ import type { Queryable } from "./pool.js";
  */
 const CAP_LOCK_CLASS = 7_042_011;
 
-/** The marketing jobs competing for a customer's cap while they are attempted (migration 0010 says why). */
+/** The marketing jobs competing for a customer's cap while they are attempted (migration 0011 says why). */
 export function createMarketingCapRepo(db: Queryable) {
   return {
     /** The job's attempt starts: it competes from now (again, if a crashed attempt left it here). */

@@ -14,6 +14,7 @@ import { createFollowUpReconciler, createOutboxRelay, createRelayMetrics, stageC
 import { checkRedisDurability, createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
 import { dependencyChecks, startProbeIfEnabled, startTracing } from "@lifecycle/telemetry";
+import { loadFollowUpTemplates } from "@lifecycle/templates";
 import { createMaintenanceService } from "./maintenance/maintenance-service.js";
 import { createWorkerService } from "./worker-service.js";
 
@@ -22,6 +23,8 @@ const logger = createLogger({ name: "worker", level: config.LOG_LEVEL, secretKey
 // A wrong setting (password, certificate, address) is one fatal line naming it, and exit 1.
 const startup = exitOnStartupError(logger);
 const tracing = await startTracing({ settings: config, serviceName: "worker", logger });
+// Every template parsed before anything else: a broken one is a start-up error naming its file.
+const templates = await loadFollowUpTemplates({ dir: config.TEMPLATES_DIR, defaultLocale: config.DEFAULT_LOCALE });
 
 // A first start on a fresh server creates the database; where the role may not (a managed
 // database), the database must exist already and the migration below says so if it does not.
@@ -50,6 +53,7 @@ const service = createWorkerService({
   // Marketing e-mail carries a signed one-click unsubscribe link; without both settings it is skipped.
   retry: { baseMs: config.FOLLOW_UP_RETRY_BASE_MS, maxMs: config.FOLLOW_UP_RETRY_MAX_MS },
   circuit: { threshold: config.CIRCUIT_FAILURE_THRESHOLD, openMs: config.CIRCUIT_OPEN_MS, maxOpenMs: config.CIRCUIT_OPEN_MAX_MS },
+  templates,
   unsubscribe: config.PUBLIC_API_URL && config.UNSUBSCRIBE_SECRET ? { baseUrl: config.PUBLIC_API_URL, secret: config.UNSUBSCRIBE_SECRET, linkDays: config.UNSUBSCRIBE_LINK_DAYS } : undefined,
 });
 const maintenance = createMaintenanceService({

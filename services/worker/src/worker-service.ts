@@ -1,13 +1,15 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { CHANNELS, channelOfQueue, FollowUpJob, followUpJobParts, followUpQueue, followUpRetryDelayMs, JOB_CATALOG, type ChannelName, type JobName, type RetrySchedule } from "@lifecycle/events";
-import { createJobOutcomeRepo, createOutboxRepo, type Pool } from "@lifecycle/db";
+import { createConsentRepo, createJobOutcomeRepo, createOutboxRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock, type Clock } from "@lifecycle/engine";
 import type { Logger } from "@lifecycle/logging";
 import { createFollowUpQueues, type Redis } from "@lifecycle/queue";
+import { loadFollowUpTemplates, type FollowUpTemplates } from "@lifecycle/templates";
 import type { Channel } from "./channels/channel.js";
 import { createCircuitBreaker, type CircuitSettings } from "./channels/circuit-breaker.js";
 import { ChannelOpenError, guardChannel } from "./channels/guarded-channel.js";
+import { suppressOnHardBounce } from "./channels/hard-bounce.js";
 import { createLogChannel } from "./channels/log.channel.js";
 import type { JobHandlers } from "./jobs/catalog.js";
 import { createFollowUpHandler, type FollowUpDeps } from "./jobs/follow-up.job.js";
@@ -30,6 +32,8 @@ export interface WorkerServiceDeps {
   rateLimits?: Partial<Record<ChannelName, number>>;
   /** Signs one-click unsubscribe links in marketing e-mail (see FollowUpDeps). */
   unsubscribe?: FollowUpDeps["unsubscribe"];
+  /** Follow-up templates, loaded (and checked) by main.ts at start-up. @defaultValue the shipped defaults, loaded on first use */
+  templates?: FollowUpTemplates;
   /** The retry schedule of failed deliveries. @defaultValue DEFAULT_RETRY (10 s doubling up to 1 h) */
   retry?: RetrySchedule;
   /** Each channel's circuit breaker. @defaultValue DEFAULT_CIRCUIT (5 failures in a row; 10 s doubling up to 5 min) */
@@ -70,19 +74,21 @@ export function createWorkerService(deps: WorkerServiceDeps) {
   const pauses = new Map<ChannelName, (ms: number) => Promise<void>>();
   const available: Partial<Record<ChannelName, Channel>> = { log: createLogChannel(logger), ...channels };
   const guarded: Partial<Record<ChannelName, Channel>> = {};
+  const consents = createConsentRepo(pool);
   for (const name of CHANNELS) {
     const channel = available[name];
     if (!channel) continue;
     const breaker = createCircuitBreaker(circuit);
     metrics.watchCircuit(name, breaker);
-    guarded[name] = guardChannel(channel, breaker, (ms) => {
+    // A hard bounce suppresses the channel for the customer; it is the receiver answering, so the breaker counts it as a success.
+    guarded[name] = guardChannel(suppressOnHardBounce(channel, consents), breaker, (ms) => {
       metrics.circuitOpened.inc({ channel: name });
       log.warn({ channel: name, pauseMs: ms }, "channel failing: circuit open, its jobs wait");
       void pauses.get(name)?.(ms).catch((err: unknown) => log.warn({ err, channel: name }, "could not pause the queue"));
     });
   }
   const handlers: JobHandlers = {
-    "follow-up": createFollowUpHandler({ pool, outcomes, channels: guarded, clock, settings, outbox: createOutboxRepo(pool), unsubscribe }),
+    "follow-up": createFollowUpHandler({ pool, outcomes, channels: guarded, clock, settings, outbox: createOutboxRepo(pool), unsubscribe, templates: deps.templates ?? loadFollowUpTemplates() }),
   };
 
   const workerFor = (channel: ChannelName) => {

@@ -1,11 +1,14 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { FollowUpJob, followUpJobId, PLAYBOOKS, type ChannelName } from "@lifecycle/events";
-import type { JobOutcomeRepo, OutboxRepo, Pool } from "@lifecycle/db";
-import { birthdayIntent, checkFollowUp, decideDelivery, renderFollowUp, type EngineSettings } from "@lifecycle/domain";
+import { createMarketingCapRepo, type JobOutcomeRepo, type OutboxRepo, type Pool } from "@lifecycle/db";
+import { birthdayIntent, checkFollowUp, decideDelivery, type EngineSettings } from "@lifecycle/domain";
 import { followUpMessage, unsubscribeUrl, type Clock } from "@lifecycle/engine";
 import { ATTR, SpanKind, traceparentOf, withSpan } from "@lifecycle/telemetry";
+import type { FollowUpTemplates } from "@lifecycle/templates";
 import { PermanentDeliveryError, type Channel } from "../channels/channel.js";
+import { decideHoldingCapSlot } from "./cap-slot.js";
 import { loadDeliveryContext } from "./delivery-context.js";
+import { renderFollowUpMessage } from "./follow-up-message.js";
 import { loadFollowUpCustomer } from "./follow-up-state.js";
 
 export interface FollowUpDeps {
@@ -21,6 +24,8 @@ export interface FollowUpDeps {
   outbox: OutboxRepo;
   /** Signs the one-click unsubscribe link of marketing e-mail; unset: marketing e-mail is skipped (it must carry one). */
   unsubscribe?: { baseUrl: string; secret: string; linkDays: number } | undefined;
+  /** Subject, text and HTML per playbook and locale, parsed at start-up (a promise: loaded on first use). */
+  templates: FollowUpTemplates | Promise<FollowUpTemplates>;
 }
 
 const DAY_MS = 86_400_000;
@@ -32,8 +37,9 @@ type Outcome = "sent" | "skipped" | "held-out" | "deferred" | "done-before";
  * records the outcome. Failed attempts are retried by BullMQ with backoff; the worker records the
  * final failure. A payload that fails its schema can never succeed, so it fails at once.
  */
-export function createFollowUpHandler({ pool, outcomes, channels, clock, settings, outbox, unsubscribe }: FollowUpDeps) {
+export function createFollowUpHandler({ pool, outcomes, channels, clock, settings, outbox, unsubscribe, templates }: FollowUpDeps) {
   const marketingPlaybooks = PLAYBOOKS.filter((p) => settings.playbooks[p].purpose === "marketing");
+  const capSlots = createMarketingCapRepo(pool);
   return async (job: Job, token?: string): Promise<void> => {
     const parsed = FollowUpJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid follow-up payload: ${parsed.error.message}`);
@@ -46,13 +52,24 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       "lifecycle.playbook": parsed.data.playbook,
       "lifecycle.job.attempt": job.attemptsMade + 1,
     };
-    const outcome = await withSpan(`process ${job.queueName}`, { kind: SpanKind.CONSUMER, parent: parsed.data.traceparent, attributes }, async (span) => {
-      const result = await run(job, parsed.data, traceparentOf(span), token);
-      span.setAttribute("lifecycle.outcome", result);
-      return result;
-    });
-    // Quiet hours: the job went back to BullMQ's delayed set (same id, same attempt count).
-    if (outcome === "deferred") throw new DelayedError();
+    // A marketing job competes for its customer's cap while it is attempted (cap-slot.ts).
+    const competing = settings.playbooks[parsed.data.playbook].purpose === "marketing";
+    const jobId = job.id ?? followUpJobId(parsed.data);
+    if (competing) await capSlots.enter({ jobId, customerId: parsed.data.customerId, priority: parsed.data.priority, dueAt: new Date(parsed.data.dueAt) });
+    try {
+      const outcome = await withSpan(`process ${job.queueName}`, { kind: SpanKind.CONSUMER, parent: parsed.data.traceparent, attributes }, async (span) => {
+        const result = await run(job, parsed.data, traceparentOf(span), token);
+        span.setAttribute("lifecycle.outcome", result);
+        return result;
+      });
+      // Quiet hours: the job went back to BullMQ's delayed set (same id, same attempt count).
+      if (outcome === "deferred") throw new DelayedError();
+    } finally {
+      // The attempt is over: its outcome (a `sent` one counts against the cap) or none speaks for it
+      // now. Not failing the job for this: a delivered job would be sent again, and a claim left
+      // behind stops counting once the outcome is there, or after 15 minutes.
+      if (competing) await capSlots.leave(jobId).catch(() => undefined);
+    }
   };
 
   /** Checks, delivers and records one follow-up; resolves with the outcome recorded. */
@@ -75,18 +92,25 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     // Consent, the playbook's control group, the marketing cap and quiet hours (decideDelivery).
     const playbook = settings.playbooks[data.playbook];
     const { delivery } = settings;
-    const context = await loadDeliveryContext(pool, { customerId: data.customerId, channel: data.channel, marketingPlaybooks, since: new Date(now.getTime() - delivery.marketingCap.windowDays * DAY_MS) });
-    const decision = decideDelivery({
-      job: { id: job.id ?? followUpJobId(data), customerId: data.customerId, channel: data.channel, playbook: data.playbook, priority: data.priority, dueAt: new Date(data.dueAt) },
-      purpose: playbook.purpose,
-      holdoutShare: playbook.holdoutShare,
-      consent: context.consent,
-      timeZone: customer.timeZone,
-      sentMarketing: context.sentMarketing,
-      // Due together: BullMQ runs a channel's waiting jobs by priority, so the first to ask takes the cap.
-      dueMarketing: [],
-      now,
-      settings: delivery,
+    const jobId = job.id ?? followUpJobId(data);
+    // A marketing send takes its cap slot as it is decided, one job of the customer at a time
+    // (cap-slot.ts): concurrent jobs cannot both take the last one.
+    const marketingSlot = playbook.purpose === "marketing" ? { jobId, customerId: data.customerId } : undefined;
+    const { context, decision } = await decideHoldingCapSlot(pool, capSlots, marketingSlot, async (db) => {
+      const context = await loadDeliveryContext(db, { customerId: data.customerId, channel: data.channel, marketingPlaybooks, since: new Date(now.getTime() - delivery.marketingCap.windowDays * DAY_MS), now, jobId });
+      const decision = decideDelivery({
+        job: { id: jobId, customerId: data.customerId, channel: data.channel, playbook: data.playbook, priority: data.priority, dueAt: new Date(data.dueAt) },
+        purpose: playbook.purpose,
+        holdoutShare: playbook.holdoutShare,
+        consent: context.consent,
+        timeZone: customer.timeZone,
+        sentMarketing: context.sentMarketing,
+        // Due together: the customer's other marketing jobs still deciding (priority says who goes first).
+        dueMarketing: context.dueMarketing,
+        now,
+        settings: delivery,
+      });
+      return { context, decision };
     });
     if (decision.kind === "skip") return record("skipped", decision.why);
     if (decision.kind === "held-out") return record("held-out", decision.why);
@@ -109,7 +133,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       trigger: data.trigger,
       causationId: data.causationId,
       customer: { id: data.customerId, email: customer.email, name: customer.name },
-      ...renderFollowUp(data, customer),
+      ...(await renderFollowUpMessage(templates, { job: data, customer, unsubscribeUrl: link })),
       data: { ...data.context, ...customer.facts, triggeredAt: data.triggeredAt },
       purpose: playbook.purpose,
       consent: context.consent?.suppressed ? "suppressed" : (context.consent?.status ?? "unknown"),
