@@ -1,5 +1,6 @@
 import { afterAll } from "vitest";
-import { createApiKeyRepo } from "@lifecycle/db";
+import { createApiKeyRepo, type ApiKeyRepo, type Pool } from "@lifecycle/db";
+import { dependencyChecks } from "@lifecycle/telemetry";
 import { describe, expect, test } from "@lifecycle/testkit";
 import { createApiHarness, type ApiHarness } from "./test-support/api-harness.js";
 
@@ -74,5 +75,94 @@ describe("the API's frame: health, docs, keys and scopes, problems, limits", () 
     expect(statuses.at(-1)).toBe(429);
     const limited = await h.app.inject({ url: "/metrics", headers: key });
     expect(limited.json()).toMatchObject({ status: 429, title: "Too Many Requests" });
+  });
+});
+
+/** The real key repository, counting its lookups (each is a Postgres query a flood would cost). */
+function countingKeys(pool: Pool): ApiKeyRepo & { lookups: () => number } {
+  const repo = createApiKeyRepo(pool);
+  let lookups = 0;
+  return {
+    ...repo,
+    async verify(key) {
+      lookups++;
+      return repo.verify(key);
+    },
+    lookups: () => lookups,
+  };
+}
+
+describe("limits before authentication, per key after it, and a quiet /readyz", () => {
+  let l: ApiHarness;
+  let keys: ReturnType<typeof countingKeys>;
+  test.beforeAll(async ({ infra, database }) => {
+    keys = countingKeys(database.pool);
+    l = await createApiHarness({
+      infra,
+      pool: database.pool,
+      overrides: {
+        keys,
+        limits: { perAddressPerMinute: 300, authFailuresPerMinute: 20, readyzPerMinute: 3 },
+        // A failing dependency whose error names an address and a user: none of it may reach the answer.
+        readiness: [...dependencyChecks({ postgres: database.pool }), { name: "kafka", check: () => Promise.reject(new Error("connect ECONNREFUSED 10.1.2.3:9092 (user svc-lifecycle)")) }],
+      },
+    });
+  });
+  afterAll(async () => {
+    await l.close();
+  });
+  const from = (remoteAddress: string, headers: Record<string, string> = {}) => ({ url: "/metrics", remoteAddress, headers });
+  const randomKey = () => `lcs_${Math.random().toString(36).slice(2, 14)}_${"A".repeat(43)}`;
+
+  test("200 requests with random keys from one address: 20 cost a key lookup, the other 180 are 429s that cost none", async () => {
+    const before = keys.lookups();
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) statuses.push((await l.app.inject(from("198.51.100.7", { authorization: `Bearer ${randomKey()}` }))).statusCode);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual(Array(180).fill(429));
+    expect(keys.lookups() - before).toBe(20);
+    const limited = await l.app.inject(from("198.51.100.7", { authorization: `Bearer ${l.keys.read}` }));
+    // The address is out of attempts for the minute, even with a good key; X-Forwarded-For is not believed (trustProxy off).
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers["retry-after"]).toMatch(/^\d+$/);
+    expect(limited.headers["content-type"]).toContain("application/problem+json");
+    expect(limited.json()).toMatchObject({ status: 429, detail: expect.stringMatching(/^too many failed authentications from this address \(20 a minute\); retry in \d+ s$/) });
+    expect((await l.app.inject(from("198.51.100.7", { authorization: `Bearer ${l.keys.read}`, "x-forwarded-for": "192.0.2.99" }))).statusCode).toBe(429);
+    // Another address is not affected.
+    expect((await l.app.inject(from("198.51.100.8", { authorization: `Bearer ${l.keys.read}` }))).statusCode).toBe(200);
+  });
+
+  test("every address has a budget before any key is looked at, on open routes and unknown ones too", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 301; i++) statuses.push((await l.app.inject({ url: i % 2 ? "/nowhere" : "/v1/unsubscribe", remoteAddress: "198.51.100.20" })).statusCode);
+    expect(statuses.filter((s) => s === 429)).toEqual([429]);
+    expect(statuses.at(-1)).toBe(429);
+    const limited = await l.app.inject({ url: "/healthz", remoteAddress: "198.51.100.20" });
+    // The liveness probe stays open: an orchestrator must not restart a busy API.
+    expect(limited.statusCode).toBe(200);
+  });
+
+  test("/readyz: limited per address, and a failing dependency is named without its error text", async () => {
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await l.app.inject({ url: "/readyz", remoteAddress: "198.51.100.30" }));
+    expect(answers.map((a) => a.statusCode)).toEqual([503, 503, 503, 429]);
+    expect(answers[0]?.json()).toEqual({ status: "not ready", checks: { postgres: { ok: true }, kafka: { ok: false } } });
+    expect(answers[0]?.body).not.toMatch(/ECONNREFUSED|10\.1\.2\.3|svc-lifecycle/);
+  });
+});
+
+describe("behind a proxy (API_TRUST_PROXY)", () => {
+  let p: ApiHarness;
+  test.beforeAll(async ({ infra, database }) => {
+    p = await createApiHarness({ infra, pool: database.pool, overrides: { trustProxy: ["127.0.0.1"], limits: { authFailuresPerMinute: 2 } } });
+  });
+  afterAll(async () => {
+    await p.close();
+  });
+
+  test("the client address comes from X-Forwarded-For set by a trusted proxy: each client has its own budget", async () => {
+    const viaProxy = (client: string) => p.app.inject({ url: "/metrics", headers: { authorization: "Bearer lcs_wrong_AAAA", "x-forwarded-for": client } });
+    expect([(await viaProxy("192.0.2.1")).statusCode, (await viaProxy("192.0.2.1")).statusCode, (await viaProxy("192.0.2.1")).statusCode]).toEqual([401, 401, 429]);
+    expect((await viaProxy("192.0.2.2")).statusCode).toBe(401);
   });
 });

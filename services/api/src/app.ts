@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
@@ -6,8 +5,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "@lifecycle/logging";
-import { installAuthentication, presentedKey } from "./auth/authenticate.js";
-import type { ApiDeps } from "./deps.js";
+import { installAuthentication } from "./auth/authenticate.js";
+import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { installProblemHandlers, problem } from "./http/problem.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
@@ -35,7 +34,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   const app = Fastify({
     loggerInstance,
     bodyLimit: deps.bodyLimitBytes,
-    trustProxy: false,
+    // Behind a proxy, the client address (for the limits) is the forwarded one only when configured.
+    trustProxy: deps.trustProxy ?? false,
     // Customer ids are up to 128 characters (percent-encoded, longer): let longer ones reach
     // validation and get a 400 naming the parameter rather than the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
@@ -47,15 +47,11 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   // The dashboard's scripts and styles are ours; everything else keeps helmet's defaults, except
   // upgrade-insecure-requests, which would send a plain-HTTP deployment's browsers to https.
   await app.register(helmet, { contentSecurityPolicy: { directives: { "script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"], "upgrade-insecure-requests": null } } });
+  // The limits themselves run in the authentication hook (auth/request-limits.ts), in a fixed order;
+  // the plugin gives them its counters, and routes a limit of their own (`config.rateLimit`: /readyz).
   await app.register(rateLimit, {
-    max: deps.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Per key (hashed: the header may be a guess) and, without one, per address.
-    keyGenerator: (request) => {
-      const key = presentedKey(request);
-      return key ? `key:${createHash("sha256").update(key).digest("hex").slice(0, 24)}` : `ip:${request.ip}`;
-    },
-    allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
+    global: false,
+    keyGenerator: (request) => `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) => ({ ...problem(429, `rate limit of ${context.max} requests a minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`), statusCode: 429 }),
   });
   await app.register(swagger, {
@@ -68,7 +64,11 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
     transform: (input) => (input.url.startsWith(QUEUE_BOARD_PATH) ? { schema: { ...input.schema, hide: true }, url: input.url } : jsonSchemaTransform(input)),
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  installAuthentication(app, deps.keys);
+  installAuthentication(app, deps.keys, {
+    perAddressPerMinute: deps.limits?.perAddressPerMinute ?? DEFAULT_LIMITS.perAddressPerMinute,
+    authFailuresPerMinute: deps.limits?.authFailuresPerMinute ?? DEFAULT_LIMITS.authFailuresPerMinute,
+    perKeyPerMinute: deps.rateLimitPerMinute,
+  });
 
   await app.register(healthRoutes, { deps });
   await app.register(customersRoutes, { deps });

@@ -38,11 +38,18 @@ export interface ApiDeps {
   queues: readonly Queue[];
   readiness: readonly ReadinessCheck[];
   registry: Registry;
-  /** Requests per minute per API key (per IP without one). */
+  /** Requests per minute per API key, after authentication. */
   rateLimitPerMinute: number;
+  /** Limits before authentication, per client address. @defaultValue DEFAULT_LIMITS */
+  limits?: Partial<{ perAddressPerMinute: number; authFailuresPerMinute: number; readyzPerMinute: number }>;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. @defaultValue false (the socket's address) */
+  trustProxy?: boolean | string[];
   bodyLimitBytes: number;
   /** Signs and checks one-click unsubscribe links (the worker signs them with the same secret); unset: /v1/unsubscribe answers 404. */
   unsubscribeSecret?: string | undefined;
   /** Follow-up templates for previews, as the worker renders them (TEMPLATES_DIR). @defaultValue the shipped defaults */
   templates?: FollowUpTemplates | undefined;
 }
+
+/** Limits before authentication (API_ADDRESS_RATE_LIMIT_PER_MINUTE, API_AUTH_FAILURES_PER_MINUTE, API_READYZ_PER_MINUTE). */
+export const DEFAULT_LIMITS = { perAddressPerMinute: 1_200, authFailuresPerMinute: 20, readyzPerMinute: 60 } as const;

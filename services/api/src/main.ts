@@ -56,6 +56,8 @@ const app = await buildApp(
     readiness: dependencyChecks({ postgres: pool, redis, kafka: admin }),
     registry,
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    limits: { perAddressPerMinute: config.API_ADDRESS_RATE_LIMIT_PER_MINUTE, authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE, readyzPerMinute: config.API_READYZ_PER_MINUTE },
+    trustProxy: config.API_TRUST_PROXY,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     unsubscribeSecret: config.UNSUBSCRIBE_SECRET,
     templates,

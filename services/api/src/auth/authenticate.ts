@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiKeyRepo, ApiScope } from "@lifecycle/db";
 import { problem } from "../http/problem.js";
+import { createRequestLimiters, type RequestLimits } from "./request-limits.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -52,10 +53,24 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply, ke
   return true;
 }
 
-/** API-key authentication with scopes for every route that declares `config.scope`. */
-export function installAuthentication(app: FastifyInstance, keys: ApiKeyRepo): void {
+/**
+ * Request limits and API-key authentication with scopes, in one hook so their order is fixed:
+ * every request but the liveness probe counts against its address first; a route that declares
+ * `config.scope` then needs a key, tried only while the address has failed attempts left (a failure
+ * counts against it), and an authenticated request counts against its key's own budget.
+ */
+export function installAuthentication(app: FastifyInstance, keys: ApiKeyRepo, limits: RequestLimits): void {
+  const limiters = createRequestLimiters(app, limits);
   app.addHook("onRequest", async (request, reply) => {
+    if (request.routeOptions.url === "/healthz") return;
+    if (!(await limiters.address(request, reply))) return;
     const scope = request.routeOptions.config.scope;
-    if (scope) await authorize(request, reply, keys, scope);
+    if (!scope) return;
+    if (!(await limiters.mayAuthenticate(request, reply))) return;
+    if (!(await authorize(request, reply, keys, scope))) {
+      if (reply.statusCode === 401) await limiters.failed(request);
+      return;
+    }
+    await limiters.key(request, reply);
   });
 }
