@@ -11,7 +11,7 @@ export function checkCurrency(event: LifecycleEvent, rates: Readonly<Record<stri
   if (Object.hasOwn(rates, event.data.currency)) return undefined;
   return {
     kind: "unsupported-currency",
-    message: `no rate from ${event.data.currency} to the base currency; configured: ${Object.keys(rates).join(", ")}`,
+    message: `data.currency: no rate from ${event.data.currency} to the base currency; configured: ${Object.keys(rates).join(", ")}`,
     paths: ["data.currency"],
   };
 }
