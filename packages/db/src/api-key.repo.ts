@@ -43,6 +43,12 @@ export function createApiKeyRepo(db: Queryable) {
       return { id: m[1], scopes: row.scopes.filter(isScope) };
     },
 
+    /** Whether the key is still valid (not revoked): open streams ask again now and then. */
+    async isActive(id: string, tx: Queryable = db): Promise<boolean> {
+      const r = await tx.query("SELECT 1 FROM api_keys WHERE id = $1 AND revoked_at IS NULL", [id]);
+      return (r.rowCount ?? 0) > 0;
+    },
+
     async touch(id: string, tx: Queryable = db): Promise<void> {
       // At most once a minute per key: the timestamp is for humans, not an audit log.
       await tx.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", [id]);

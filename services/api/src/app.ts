@@ -9,6 +9,7 @@ import { installAuthentication } from "./auth/authenticate.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { installProblemHandlers, problem } from "./http/problem.js";
+import { createReadGate } from "./http/read-gate.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { consentRoutes } from "./routes/consent.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
@@ -64,9 +65,11 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
     transform: (input) => (input.url.startsWith(QUEUE_BOARD_PATH) ? { schema: { ...input.schema, hide: true }, url: input.url } : jsonSchemaTransform(input)),
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  app.decorate("expensiveReads", createReadGate({ atOnce: limits.expensiveReadsAtOnce, waitMs: limits.expensiveReadWaitMs }));
   installAuthentication(app, deps.keys, {
-    perAddressPerMinute: deps.limits?.perAddressPerMinute ?? DEFAULT_LIMITS.perAddressPerMinute,
-    authFailuresPerMinute: deps.limits?.authFailuresPerMinute ?? DEFAULT_LIMITS.authFailuresPerMinute,
+    perAddressPerMinute: limits.perAddressPerMinute,
+    authFailuresPerMinute: limits.authFailuresPerMinute,
     perKeyPerMinute: deps.rateLimitPerMinute,
   });
 

@@ -3,7 +3,7 @@ import { CommaList, consentEnv, currencyEnv, kafkaEnv, logEnv, pgEnv, redisEnv }
 import { engineEnv } from "@lifecycle/engine";
 import { decodeEnv, INPUT_TOPICS, TOPICS } from "@lifecycle/events";
 import { tracingEnv } from "@lifecycle/telemetry";
-import { DEFAULT_LIMITS } from "./deps.js";
+import { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS } from "./deps.js";
 import { templatesEnv } from "@lifecycle/templates";
 
 export const ApiConfig = z.object({
@@ -17,6 +17,19 @@ export const ApiConfig = z.object({
   ...tracingEnv,
   ...templatesEnv,
   UNSUBSCRIBE_SECRET: consentEnv.UNSUBSCRIBE_SECRET,
+  /** Shorter than the other services' 60 s: a request's query must not hold a pooled connection for long. @defaultValue 5000 */
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /** The longest period [from, to) /v1/metrics, the trends, the stage flows and the uplift measure. @defaultValue 366 */
+  API_MAX_PERIOD_DAYS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_LIMITS.maxPeriodDays),
+  /** Expensive reads (the same routes) at once per process; more wait their turn. @defaultValue 2 */
+  API_EXPENSIVE_READS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.expensiveReadsAtOnce),
+  /** How long an expensive read waits for its turn before a 503. @defaultValue 10000 */
+  API_EXPENSIVE_READ_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(DEFAULT_LIMITS.expensiveReadWaitMs),
+  /** Open alert streams per API key, and per process. @defaultValue 5, 200 */
+  API_SSE_STREAMS_PER_KEY: z.coerce.number().int().min(1).default(DEFAULT_STREAM_LIMITS.perKey),
+  API_SSE_STREAMS_TOTAL: z.coerce.number().int().min(1).default(DEFAULT_STREAM_LIMITS.total),
+  /** How often an open alert stream re-checks its key (a revoked key's stream ends within this). @defaultValue 30000 */
+  API_SSE_KEY_RECHECK_MS: z.coerce.number().int().min(100).max(60_000).default(DEFAULT_STREAM_LIMITS.keyRecheckMs),
   /** @defaultValue 127.0.0.1 */
   API_HOST: z.string().min(1).default("127.0.0.1"),
   /** @defaultValue 8080 */

@@ -41,7 +41,9 @@ export interface ApiDeps {
   /** Requests per minute per API key, after authentication. */
   rateLimitPerMinute: number;
   /** Limits before authentication, per client address. @defaultValue DEFAULT_LIMITS */
-  limits?: Partial<{ perAddressPerMinute: number; authFailuresPerMinute: number; readyzPerMinute: number }>;
+  limits?: Partial<typeof DEFAULT_LIMITS>;
+  /** Open alert streams (GET /v1/alerts/stream). @defaultValue DEFAULT_STREAM_LIMITS */
+  streams?: Partial<typeof DEFAULT_STREAM_LIMITS>;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. @defaultValue false (the socket's address) */
   trustProxy?: boolean | string[];
   bodyLimitBytes: number;
@@ -52,4 +54,20 @@ export interface ApiDeps {
 }
 
 /** Limits before authentication (API_ADDRESS_RATE_LIMIT_PER_MINUTE, API_AUTH_FAILURES_PER_MINUTE, API_READYZ_PER_MINUTE). */
-export const DEFAULT_LIMITS = { perAddressPerMinute: 1_200, authFailuresPerMinute: 20, readyzPerMinute: 60 } as const;
+export const DEFAULT_LIMITS = {
+  perAddressPerMinute: 1_200,
+  authFailuresPerMinute: 20,
+  readyzPerMinute: 60,
+  /** The longest period /v1/metrics, the trends and the stage flows measure (API_MAX_PERIOD_DAYS). */
+  maxPeriodDays: 366,
+  /** Expensive reads at once, and how long one waits for a turn before a 503 (API_EXPENSIVE_READS_AT_ONCE, API_EXPENSIVE_READ_WAIT_MS). */
+  expensiveReadsAtOnce: 2,
+  expensiveReadWaitMs: 10_000,
+};
+
+/**
+ * Open alert streams at most per API key and per process (API_SSE_STREAMS_PER_KEY,
+ * API_SSE_STREAMS_TOTAL), and how often an open stream re-checks its key (API_SSE_KEY_RECHECK_MS):
+ * a revoked key's streams end within that time.
+ */
+export const DEFAULT_STREAM_LIMITS = { perKey: 5, total: 200, keyRecheckMs: 30_000 };

@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { sqlStateOf } from "@lifecycle/db";
+
+/** SQLSTATE 57014: a statement cancelled, here by statement_timeout. */
+const QUERY_CANCELED = "57014";
 
 /** RFC 9457 problem details: what clients get for every error, never a stack or an SQL message. */
 export interface Problem {
@@ -48,6 +52,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
       const where = error.validationContext ?? "request";
       const errors = error.validation.map((v) => ({ path: `${where}${v.instancePath.replaceAll("/", ".") || ""}`, message: v.message ?? "is invalid" }));
       return send(problem(400, errors.map((e) => `${e.path}: ${e.message}`).join("; "), { errors }));
+    }
+    // The pool's statement_timeout (PG_STATEMENT_TIMEOUT_MS) cancelled the query: the request asked
+    // for too much now; the connection is free again and other requests go on.
+    if (sqlStateOf(error) === QUERY_CANCELED) {
+      request.log.warn({ err: error }, "query cancelled by the statement timeout");
+      void reply.header("retry-after", "5");
+      return send(problem(503, "the query ran past the API's statement timeout (PG_STATEMENT_TIMEOUT_MS); narrow the request or retry later"));
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, "response did not match its schema");

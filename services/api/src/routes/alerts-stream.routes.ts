@@ -3,7 +3,8 @@ import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { StageChangedData, type StageChanged } from "@lifecycle/events";
-import type { ApiDeps } from "../deps.js";
+import { DEFAULT_STREAM_LIMITS, type ApiDeps } from "../deps.js";
+import { HttpProblem } from "../http/problem.js";
 import { KEYED_ERRORS } from "./alerts.schemas.js";
 
 /** What each alert's `data:` line holds (JSON on one line). */
@@ -52,7 +53,10 @@ with \`EventSource\`: read the stream with \`fetch\` and a reader.`;
  * heartbeat, unsubscribe on close, end on shutdown).
  */
 export const alertStreamRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps; heartbeatMs?: number }> = async (app, { deps, heartbeatMs = 15_000 }) => {
+  const { perKey, total, keyRecheckMs } = { ...DEFAULT_STREAM_LIMITS, ...deps.streams };
   const open = new Set<ServerResponse>();
+  /** Open streams per API key id: a key may hold `perKey`, the process `total`. */
+  const byKey = new Map<string, number>();
   // A stream never ends on its own: end them before the server closes, or app.close() would wait for the clients.
   app.addHook("preClose", async () => {
     for (const res of open) res.end();
@@ -74,6 +78,11 @@ export const alertStreamRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps; heartbeat
       },
     },
     async (request, reply) => {
+      const keyId = request.apiKey?.id ?? "";
+      // Refused before the stream starts, as problem details: each open stream holds a socket and a listener for good.
+      if (open.size >= total) throw new HttpProblem(503, `the server has ${total} open alert streams (API_SSE_STREAMS_TOTAL); retry later`);
+      if ((byKey.get(keyId) ?? 0) >= perKey) throw new HttpProblem(429, `this API key has ${perKey} open alert streams already (API_SSE_STREAMS_PER_KEY)`);
+      byKey.set(keyId, (byKey.get(keyId) ?? 0) + 1);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -101,9 +110,26 @@ export const alertStreamRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps; heartbeat
         if (chunk) write(chunk);
       });
       const heartbeat = setInterval(() => write(": heartbeat\n\n"), heartbeatMs);
+      // A revoked key's stream ends within `keyRecheckMs`: the key was checked once, when it opened.
+      const recheck = setInterval(() => {
+        if (!request.apiKey) return; // a stream mounted without authentication (a test) has no key to lose
+        void deps.keys.isActive(keyId).then(
+          (active) => {
+            if (active || res.writableEnded) return;
+            request.log.info({ keyId }, "alert stream's API key was revoked; closing the stream");
+            write("event: revoked\ndata: {}\n\n");
+            res.end();
+          },
+          (err: unknown) => request.log.warn({ err }, "could not re-check the alert stream's API key; will try again"),
+        );
+      }, keyRecheckMs);
       request.log.info("alert stream opened");
       res.on("close", () => {
         clearInterval(heartbeat);
+        clearInterval(recheck);
+        const left = (byKey.get(keyId) ?? 1) - 1;
+        if (left > 0) byKey.set(keyId, left);
+        else byKey.delete(keyId);
         unsubscribe();
         open.delete(res);
         request.log.info("alert stream closed");

@@ -4,6 +4,7 @@ import { computeMeasures } from "@lifecycle/engine";
 import { LIFECYCLE_STAGES, Stage } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
+import { checkPeriod } from "./period-limit.js";
 
 // Aggregates the ops dashboard draws and the customer and alert routes do not give: customers
 // per stage, stage flows over a period, weekly experience trends, and follow-up queue health.
@@ -103,11 +104,14 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
     { config: read, schema: { tags: ["dashboard"], summary: "Stage transitions by (from, to) with event time in [from, to)", security, querystring: Period, response: { 200: StageFlows, ...periodErrors } } },
     async (request) => {
       const { from, to } = request.query;
-      const r = await deps.pool.query<{ from_stage: string | null; to_stage: string; transitions: number; customers: number }>(
-        `SELECT from_stage, to_stage, count(*)::int AS transitions, count(DISTINCT customer_id)::int AS customers
-           FROM stage_transitions WHERE event_time >= $1 AND event_time < $2
-          GROUP BY from_stage, to_stage ORDER BY transitions DESC, from_stage NULLS FIRST, to_stage`,
-        [from, to],
+      checkPeriod(Date.parse(from), Date.parse(to), deps);
+      const r = await app.expensiveReads.run(() =>
+        deps.pool.query<{ from_stage: string | null; to_stage: string; transitions: number; customers: number }>(
+          `SELECT from_stage, to_stage, count(*)::int AS transitions, count(DISTINCT customer_id)::int AS customers
+             FROM stage_transitions WHERE event_time >= $1 AND event_time < $2
+            GROUP BY from_stage, to_stage ORDER BY transitions DESC, from_stage NULLS FIRST, to_stage`,
+          [from, to],
+        ),
       );
       const flows = r.rows.map((row) => ({ from: Stage.nullable().parse(row.from_stage), to: Stage.parse(row.to_stage), transitions: row.transitions, customers: row.customers }));
       return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), flows };
@@ -129,11 +133,16 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
     async (request) => {
       const from = Date.parse(request.query.from);
       const to = Date.parse(request.query.to);
+      checkPeriod(from, to, deps);
       const starts = Array.from({ length: Math.ceil((to - from) / WEEK_MS) }, (_, i) => from + i * WEEK_MS);
-      const weeks: WeeklyTrends["weeks"] = [];
-      for (let i = 0; i < starts.length; i += TREND_CONCURRENCY) {
-        weeks.push(...(await Promise.all(starts.slice(i, i + TREND_CONCURRENCY).map((start) => weekOf(deps, start, Math.min(start + WEEK_MS, to))))));
-      }
+      // One expensive read for the whole trend: its weeks share the gate's turn, TREND_CONCURRENCY at a time.
+      const weeks = await app.expensiveReads.run(async () => {
+        const measured: WeeklyTrends["weeks"] = [];
+        for (let i = 0; i < starts.length; i += TREND_CONCURRENCY) {
+          measured.push(...(await Promise.all(starts.slice(i, i + TREND_CONCURRENCY).map((start) => weekOf(deps, start, Math.min(start + WEEK_MS, to))))));
+        }
+        return measured;
+      });
       return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), weeks };
     },
   );

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { computeMeasures, MeasuresQueryError, type MeasuresReport } from "@lifecycle/engine";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
+import { checkPeriod } from "./period-limit.js";
 import { DAY_MS, Instant, KEYED_ERRORS, Money } from "./alerts.schemas.js";
 
 const DEFAULT_PERIOD_DAYS = 30;
@@ -91,14 +92,17 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     },
     async (request) => {
       const { from, to, groupBy } = request.query;
+      checkPeriod(from.getTime(), to.getTime(), deps);
       try {
-        const report = await computeMeasures({
-          db: deps.pool,
-          from,
-          to,
-          groupBy: groupBy === "none" ? undefined : groupBy,
-          responseTargetMinutes: deps.settings.rules.responseTargetMinutes,
-        });
+        const report = await app.expensiveReads.run(() =>
+          computeMeasures({
+            db: deps.pool,
+            from,
+            to,
+            groupBy: groupBy === "none" ? undefined : groupBy,
+            responseTargetMinutes: deps.settings.rules.responseTargetMinutes,
+          }),
+        );
         return toResponse(report, groupBy);
       } catch (err) {
         // The query is validated above; the engine's own check is a second line.

@@ -4,6 +4,7 @@ import { uplift, type Confidence } from "@lifecycle/domain";
 import { PLAYBOOKS } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
+import { checkPeriod } from "./period-limit.js";
 import { DAY_MS, Instant, KEYED_ERRORS } from "./alerts.schemas.js";
 import { countUplift, type GroupCounts } from "./playbook-uplift.query.js";
 
@@ -94,7 +95,8 @@ export const playbookUpliftRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = as
       const to = request.query.to === undefined ? now : new Date(request.query.to);
       const from = request.query.from === undefined ? new Date(to.getTime() - DEFAULT_PERIOD_DAYS * DAY_MS) : new Date(request.query.from);
       if (from.getTime() >= to.getTime()) throw new HttpProblem(400, `\`from\` must be before \`to\` (${to.toISOString()}): the period is [from, to)`);
-      const counts = await countUplift(deps.pool, { from, to, days, now });
+      checkPeriod(from.getTime(), to.getTime(), deps);
+      const counts = await app.expensiveReads.run(() => countUplift(deps.pool, { from, to, days, now }));
       return {
         from: from.toISOString(),
         to: to.toISOString(),
