@@ -8,7 +8,7 @@ import type { Logger } from "@lifecycle/logging";
 import { installAuthentication } from "./auth/authenticate.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
-import { installProblemHandlers, problem } from "./http/problem.js";
+import { answerFrameworkError, installProblemHandlers, problem } from "./http/problem.js";
 import { createReadGate } from "./http/read-gate.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { consentRoutes } from "./routes/consent.routes.js";
@@ -40,6 +40,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
     // Customer ids are up to 128 characters (percent-encoded, longer): let longer ones reach
     // validation and get a 400 naming the parameter rather than the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    // Errors the router answers before any handler runs: problem details like every other error.
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { sqlStateOf } from "@lifecycle/db";
 
@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   413: "Payload Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
   429: "Too Many Requests",
@@ -75,4 +76,22 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).type("application/problem+json").send({ ...problem(404, `no route ${request.method} ${request.url.split("?")[0] ?? ""}`), instance: request.url });
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router answers before any route, hook or error handler
+ * runs (a malformed percent-escape in the path: FST_ERR_BAD_URL, 400; a path parameter past
+ * maxParamLength: FST_ERR_MAX_PARAM_LENGTH, 414), as problem details instead of fastify's own
+ * JSON. The detail does not repeat the path: it can be kilobytes long.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode ?? 500;
+  const detail =
+    error.code === "FST_ERR_BAD_URL"
+      ? "the path holds a malformed percent-escape (or bytes that are not UTF-8)"
+      : error.code === "FST_ERR_MAX_PARAM_LENGTH"
+        ? "a path parameter is longer than the router accepts"
+        : error.message;
+  if (status >= 500) request.log.error({ err: error }, "request failed in the router");
+  void reply.status(status).type("application/problem+json").send({ ...problem(status, status >= 500 ? undefined : detail), instance: request.url });
 }
