@@ -49,3 +49,49 @@ export const validEvent = (id: string, subject: string, time: string, typed: { t
 export const arbitraryEvent = fc
   .tuple(fc.stringMatching(/^[a-z0-9-]{1,16}$/), arbitraryCustomerId, arbitraryEventTime, arbitraryTypedData)
   .map(([id, subject, time, typed]) => validEvent(id, subject, time, typed));
+
+// ---- near-valid events: one field removed or replaced -----------------------------------------
+
+/** What was done to a valid event: the field at `path` removed, or replaced by `value`. */
+export type Mutation = { path: string[]; kind: "remove" } | { path: string[]; kind: "replace"; value: unknown };
+
+/** Every path to a value in a JSON object (the object itself excluded). */
+function pathsIn(value: unknown, prefix: string[] = []): string[][] {
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => [[...prefix, k], ...pathsIn(v, [...prefix, k])]);
+}
+
+/** A copy of `value` with the field at `path` removed or replaced. */
+function mutate(value: unknown, path: readonly string[], m: Mutation): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined || typeof value !== "object" || value === null) return value;
+  const entries: [string, unknown][] = Object.entries(value);
+  return Object.fromEntries(
+    entries.flatMap(([k, v]): [string, unknown][] => {
+      if (k !== head) return [[k, v]];
+      if (rest.length > 0) return [[k, mutate(v, rest, m)]];
+      return m.kind === "replace" ? [[k, m.value]] : [];
+    }),
+  );
+}
+
+/**
+ * A value for a field: another JSON type, any UTF-16 string (lone surrogates, U+0000), an empty or
+ * huge string, a bad number, a currency without a usual rate, a future or impossible time.
+ */
+const replacement = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.constantFrom("", " ", "\u0000", "\uD800", "x".repeat(10_000), "JPY", "9999-12-31T23:59:59Z", "2025-02-29T10:00:00Z", -1, 1e300, Number.MAX_SAFE_INTEGER, 0.5, null, true, [], {}),
+);
+
+/** A valid event with one field removed or replaced: `event` is the result, `mutation` says what changed. */
+export const arbitraryNearValidEvent = arbitraryEvent.chain((valid) => {
+  const paths = pathsIn(valid);
+  return fc
+    .oneof(
+      fc.record({ path: fc.constantFrom(...paths), kind: fc.constant("remove" as const) }),
+      fc.record({ path: fc.constantFrom(...paths), kind: fc.constant("replace" as const), value: replacement }),
+    )
+    .map((mutation: Mutation) => ({ event: mutate(valid, mutation.path, mutation), mutation }));
+});
