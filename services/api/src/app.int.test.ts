@@ -21,11 +21,34 @@ describe("the API's frame: health, docs, keys and scopes, problems, limits", () 
     expect(ready.json()).toEqual({ status: "ready", checks: { postgres: { ok: true } } });
   });
 
-  test("the OpenAPI document is served at /docs", async () => {
-    const doc = await h.app.inject({ url: "/docs/json" });
+  test("the OpenAPI document is served at /docs to a read key (HTTP Basic, so a browser asks for it)", async () => {
+    const none = await h.app.inject({ url: "/docs/json" });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    const basic = { authorization: `Basic ${Buffer.from(`ops:${h.keys.read}`).toString("base64")}` };
+    const doc = await h.app.inject({ url: "/docs/json", headers: basic });
     expect(doc.statusCode).toBe(200);
     expect(doc.json()).toMatchObject({ openapi: "3.1.0", info: { title: "Customer lifecycle API" } });
-    expect((await h.app.inject({ url: "/docs" })).statusCode).toBeLessThan(400);
+    const page = await h.app.inject({ url: "/docs/", headers: basic });
+    expect(page.statusCode).toBe(200);
+    // Swagger UI's page is under the same strict policy (it loads its scripts from files; one style element by its hash).
+    expect(page.headers["content-security-policy"]).toContain("script-src 'self';");
+    expect(page.headers["content-security-policy"]).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+    expect(page.headers["content-security-policy"]).not.toContain("unsafe-inline");
+  });
+
+  test("/docs public only when configured, or off", async ({ infra, database }) => {
+    const open = await createApiHarness({ infra, pool: database.pool, overrides: { docs: "public" } });
+    const off = await createApiHarness({ infra, pool: database.pool, overrides: { docs: "off" } });
+    try {
+      expect((await open.app.inject({ url: "/docs/json" })).statusCode).toBe(200);
+      const gone = await off.app.inject({ url: "/docs/json" });
+      expect(gone.statusCode).toBe(404);
+      expect(gone.headers["content-type"]).toContain("application/problem+json");
+    } finally {
+      await open.close();
+      await off.close();
+    }
   });
 
   test("no key is 401 with WWW-Authenticate, a wrong key 401, a key without the scope 403, as problem details", async () => {
@@ -46,7 +69,9 @@ describe("the API's frame: health, docs, keys and scopes, problems, limits", () 
     expect(r.statusCode).toBe(404);
     expect(r.json()).toMatchObject({ status: 404, detail: "no route GET /nowhere" });
     expect(r.headers["x-content-type-options"]).toBe("nosniff");
-    expect(r.headers["content-security-policy"]).toBeDefined();
+    // Scripts and styles from the API's own files only: no inline script can run.
+    expect(r.headers["content-security-policy"]).toContain("script-src 'self';");
+    expect(r.headers["content-security-policy"]).not.toContain("unsafe-inline");
   });
 
   test("the queue board (Bull Board) is for admin keys, by HTTP Basic with the key as the password", async ({ database }) => {

@@ -1,11 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "@lifecycle/logging";
-import { installAuthentication } from "./auth/authenticate.js";
+import { authorize, installAuthentication } from "./auth/authenticate.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { answerFrameworkError, installProblemHandlers, problem } from "./http/problem.js";
@@ -24,6 +24,10 @@ export const OPENAPI_INFO = {
   version: "1.0.0",
   description: "Stages, CLV, experience measures and at-risk alerts for CRMs and ops teams (CONTRACT.md section 4). Every route but health needs an API key: `Authorization: Bearer <key>`.",
 };
+
+/** The one inline style element Swagger UI's bundle inserts (@fastify/swagger-ui 5.2.6). */
+const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+const DOCS_CHALLENGE = 'Basic realm="customer-lifecycle API docs (password: an API key with the read scope)", charset="UTF-8"';
 
 /**
  * The HTTP API as a fastify instance, from its dependencies: main.ts listens on it, tests call
@@ -47,9 +51,10 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
 
-  // The dashboard's scripts and styles are ours; everything else keeps helmet's defaults, except
+  // Scripts and styles from our own files only (the dashboard has no inline script or style; it
+  // sets styles through the DOM, which CSP allows). Helmet's defaults otherwise, except
   // upgrade-insecure-requests, which would send a plain-HTTP deployment's browsers to https.
-  await app.register(helmet, { contentSecurityPolicy: { directives: { "script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"], "upgrade-insecure-requests": null } } });
+  await app.register(helmet, { contentSecurityPolicy: { directives: { "script-src": ["'self'"], "style-src": ["'self'"], "upgrade-insecure-requests": null } } });
   // The limits themselves run in the authentication hook (auth/request-limits.ts), in a fixed order;
   // the plugin gives them its counters, and routes a limit of their own (`config.rateLimit`: /readyz).
   await app.register(rateLimit, {
@@ -66,7 +71,19 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
     // The queue board's routes are a UI of their own, not part of the API's contract.
     transform: (input) => (input.url.startsWith(QUEUE_BOARD_PATH) ? { schema: { ...input.schema, hide: true }, url: input.url } : jsonSchemaTransform(input)),
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  // The API's documentation UI: behind a read key by default (HTTP Basic, so a browser asks), public
+  // only when configured, or off. Swagger UI loads its scripts from files, so the strict policy
+  // holds there too, save one style element its bundle inserts: allowed by its hash, on /docs only
+  // (docs.int.test.ts renders the page in Chromium and fails on any CSP violation, e.g. after an upgrade).
+  const docs = deps.docs ?? "key";
+  if (docs !== "off") {
+    await app.register(swaggerUi, {
+      routePrefix: "/docs",
+      transformStaticCSP: (header) => header.replace("style-src 'self'", `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`),
+      // Callback style (the plugin's hook type): a refused request has its answer sent and goes no further.
+      ...(docs === "key" ? { uiHooks: { onRequest: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void authorize(request, reply, deps.keys, "read", DOCS_CHALLENGE).then((ok) => ok && done(), done) } } : {}),
+    });
+  }
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   app.decorate("expensiveReads", createReadGate({ atOnce: limits.expensiveReadsAtOnce, waitMs: limits.expensiveReadWaitMs }));
   installAuthentication(app, deps.keys, {

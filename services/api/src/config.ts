@@ -19,6 +19,8 @@ export const ApiConfig = z.object({
   UNSUBSCRIBE_SECRET: consentEnv.UNSUBSCRIBE_SECRET,
   /** Shorter than the other services' 60 s: a request's query must not hold a pooled connection for long. @defaultValue 5000 */
   PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /** The documentation UI (/docs, /docs/json): `key` (needs a read key; browsers ask for it as a password), `public`, or `off`. @defaultValue key */
+  API_DOCS: z.enum(["off", "key", "public"]).default("key"),
   /** The longest period [from, to) /v1/metrics, the trends, the stage flows and the uplift measure. @defaultValue 366 */
   API_MAX_PERIOD_DAYS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_LIMITS.maxPeriodDays),
   /** Expensive reads (the same routes) at once per process; more wait their turn. @defaultValue 2 */

@@ -44,6 +44,8 @@ export interface ApiDeps {
   limits?: Partial<typeof DEFAULT_LIMITS>;
   /** Open alert streams (GET /v1/alerts/stream). @defaultValue DEFAULT_STREAM_LIMITS */
   streams?: Partial<typeof DEFAULT_STREAM_LIMITS>;
+  /** The documentation UI at /docs: `key` (a read key, by HTTP Basic), `public`, or `off`. @defaultValue key */
+  docs?: "off" | "key" | "public";
   /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. @defaultValue false (the socket's address) */
   trustProxy?: boolean | string[];
   bodyLimitBytes: number;

@@ -66,6 +66,7 @@ const app = await buildApp(
     },
     streams: { perKey: config.API_SSE_STREAMS_PER_KEY, total: config.API_SSE_STREAMS_TOTAL, keyRecheckMs: config.API_SSE_KEY_RECHECK_MS },
     trustProxy: config.API_TRUST_PROXY,
+    docs: config.API_DOCS,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     unsubscribeSecret: config.UNSUBSCRIBE_SECRET,
     templates,
