@@ -204,7 +204,7 @@ ${s.outcomes.map((o) => `  ${o.playbook.padEnd(20)} ${o.status.padEnd(8)} ${n(o.
 
 where to look
   dashboard  ${apiUrl}/dashboard   (paste the key below)
-  API docs   ${apiUrl}/docs
+  API docs   ${apiUrl}/docs   (any user name; the key below as the password)
   API key    ${key}   (admin scope; npm run keys -- create --scope read makes more)
   Postgres   psql ${redactUrl(config.DATABASE_URL)} -c 'select customer_id, stage, p_alive, predicted_clv from customers limit 5'
   logs       .run/demo/ingest.log, .run/demo/worker.log, .run/demo/api.log

@@ -21,7 +21,7 @@ export const ApiConfig = z.object({
   PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   /** The documentation UI (/docs, /docs/json): `key` (needs a read key; browsers ask for it as a password), `public`, or `off`. @defaultValue key */
   API_DOCS: z.enum(["off", "key", "public"]).default("key"),
-  /** The longest period [from, to) /v1/metrics, the trends, the stage flows and the uplift measure. @defaultValue 366 */
+  /** The longest period [from, to) /v1/metrics, the trends, the stage flows and the uplift measure. @defaultValue 731 (two years) */
   API_MAX_PERIOD_DAYS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_LIMITS.maxPeriodDays),
   /** Expensive reads (the same routes) at once per process; more wait their turn. @defaultValue 2 */
   API_EXPENSIVE_READS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.expensiveReadsAtOnce),

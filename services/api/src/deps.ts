@@ -61,7 +61,7 @@ export const DEFAULT_LIMITS = {
   authFailuresPerMinute: 20,
   readyzPerMinute: 60,
   /** The longest period /v1/metrics, the trends and the stage flows measure (API_MAX_PERIOD_DAYS). */
-  maxPeriodDays: 366,
+  maxPeriodDays: 731,
   /** Expensive reads at once, and how long one waits for a turn before a 503 (API_EXPENSIVE_READS_AT_ONCE, API_EXPENSIVE_READ_WAIT_MS). */
   expensiveReadsAtOnce: 2,
   expensiveReadWaitMs: 10_000,
