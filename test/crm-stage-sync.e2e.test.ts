@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { Kafka } from "kafkajs";
 import type { Pool } from "@lifecycle/db";
-import { LIFECYCLE_STAGES, StageChanged } from "@lifecycle/events";
+import { CustomerErased, LIFECYCLE_STAGES, StageChanged } from "@lifecycle/events";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
 import { consumerLag, createTestLogger, describe, expect, produceEvents, startService, test, uniqueName, waitFor, type TestInfra } from "@lifecycle/testkit";
 import { applyStageChanges, ensureCrmSchema, runCrmStageSync } from "../examples/crm-stage-sync/crm-stage-sync.js";
@@ -128,13 +128,29 @@ describe("CRM stage sync example", { timeout: 180_000 }, () => {
     const client = await database.pool.connect();
     try {
       await client.query("BEGIN");
-      expect(await applyStageChanges(client, [newer, newer, older])).toEqual({ applied: 1, stale: 1, duplicates: 1 });
+      expect(await applyStageChanges(client, [newer, newer, older])).toEqual({ applied: 1, stale: 1, duplicates: 1, erased: 0 });
       await client.query("COMMIT");
-      expect(await applyStageChanges(client, [older, newer])).toEqual({ applied: 0, stale: 0, duplicates: 2 });
+      expect(await applyStageChanges(client, [older, newer])).toEqual({ applied: 0, stale: 0, duplicates: 2, erased: 0 });
     } finally {
       client.release();
     }
     expect(await stages(database.pool, customer)).toEqual([{ customer_id: customer, stage: newer.data.to, reason: newer.data.reason, last_event_id: newer.id, transitions_seen: 2 }]);
+  });
+
+  test("applyStageChanges: lifecycle.customer.erased deletes the customer's row, once; other customers keep theirs", async ({ database }) => {
+    await ensureCrmSchema(database.pool);
+    const [customer, other] = [uniqueName("crm-erased"), uniqueName("crm-kept")];
+    const at = new Date("2026-03-01T00:00:00Z");
+    const erased = CustomerErased.parse({ specversion: "1.0", id: `customer-erased-${customer}`, source: "customer-lifecycle", type: "lifecycle.customer.erased", subject: customer, time: at.toISOString(), data: { erasedAt: at.toISOString() } });
+    const client = await database.pool.connect();
+    try {
+      await applyStageChanges(client, [stageChanged({ id: `${customer}-a`, customer, index: 1, at }), stageChanged({ id: `${other}-a`, customer: other, index: 1, at })]);
+      expect(await applyStageChanges(client, [erased, erased])).toEqual({ applied: 0, stale: 0, duplicates: 1, erased: 1 });
+    } finally {
+      client.release();
+    }
+    expect(await stages(database.pool, customer)).toEqual([]);
+    expect((await stages(database.pool, other)).map((r) => r.customer_id)).toEqual([other]);
   });
 
   test("in-process: duplicates, late transitions, a stop and restart, and a full replay end at the latest stage, each event once", async ({ infra, database }) => {

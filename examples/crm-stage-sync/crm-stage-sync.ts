@@ -1,5 +1,6 @@
 // A CRM-side consumer of `lifecycle-stage-changed`: keeps a local table with each customer's
-// current stage in sync with the topic. It tolerates what at-least-once delivery brings:
+// current stage in sync with the topic, and erases a customer's row when the topic says they
+// were erased (`lifecycle.customer.erased`). It tolerates what at-least-once delivery brings:
 // the same event twice, an older transition arriving after a newer one, and being killed at
 // any point and restarted. Run it with `npx tsx examples/crm-stage-sync/crm-stage-sync.ts`
 // (README.md beside this file); the test imports `runCrmStageSync` to run it in-process.
@@ -10,7 +11,7 @@ import pg from "pg";
 import { z } from "zod";
 import { kafkaEnv, loadConfig, logEnv } from "@lifecycle/config";
 import { ensureDatabase } from "@lifecycle/db";
-import { StageChanged, TOPICS } from "@lifecycle/events";
+import { StageTopicEvent, TOPICS } from "@lifecycle/events";
 import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createLogger, redactUrl, type Logger } from "@lifecycle/logging";
 import { applyStageChanges, ensureCrmSchema } from "./sync-store.js";
@@ -61,7 +62,7 @@ async function syncBatch(payload: EachBatchPayload, pool: pg.Pool, log: Logger):
   if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
   const { topic, partition } = batch;
 
-  const events: StageChanged[] = [];
+  const events: StageTopicEvent[] = [];
   for (const m of batch.messages) {
     const parsed = parseStageChanged(m.value);
     // A tolerant reader: a message it cannot read is logged and skipped, not retried forever
@@ -84,7 +85,7 @@ async function syncBatch(payload: EachBatchPayload, pool: pg.Pool, log: Logger):
   log.info({ topic, partition, lastOffset: batch.lastOffset(), ...result }, "batch synced");
 }
 
-type Parsed = { ok: true; event: StageChanged } | { ok: false; reason: string };
+type Parsed = { ok: true; event: StageTopicEvent } | { ok: false; reason: string };
 
 function parseStageChanged(value: Buffer | null): Parsed {
   if (value === null) return { ok: false, reason: "empty message" };
@@ -94,7 +95,7 @@ function parseStageChanged(value: Buffer | null): Parsed {
   } catch {
     return { ok: false, reason: "not JSON" };
   }
-  const parsed = StageChanged.safeParse(json);
+  const parsed = StageTopicEvent.safeParse(json);
   if (parsed.success) return { ok: true, event: parsed.data };
   return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ").slice(0, 500) };
 }

@@ -1,7 +1,7 @@
 // The CRM side's SQL: a table of each customer's current stage, and a ledger of the event ids
 // already handled. Everything here runs inside the caller's transaction (one per Kafka batch).
 import type pg from "pg";
-import type { StageChanged } from "@lifecycle/events";
+import type { StageTopicEvent } from "@lifecycle/events";
 
 // IF NOT EXISTS: the script creates its tables on every start, so a restart (or a second
 // replica starting at the same time) never fails on "already exists".
@@ -76,6 +76,11 @@ ON CONFLICT (customer_id) DO UPDATE SET
   updated_at          = now()
 RETURNING last_event_id = $5 AS applied`;
 
+// `lifecycle.customer.erased`: the customer's personal data was erased in the lifecycle service, so
+// the CRM erases its copy. Here that is the stage row; a real CRM deletes or anonymises its
+// contact record the same way. The ledger keeps only event and customer ids, so it stays.
+const ERASE_CUSTOMER = `DELETE FROM crm_customer_stages WHERE customer_id = $1`;
+
 export interface ApplyResult {
   /** Events that set a customer's stage. */
   applied: number;
@@ -83,14 +88,16 @@ export interface ApplyResult {
   stale: number;
   /** Event ids handled before (in an earlier batch or earlier in this one): skipped. */
   duplicates: number;
+  /** Erasures (`lifecycle.customer.erased`): the customer's row deleted. */
+  erased: number;
 }
 
 /**
- * Applies a batch of stage changes, in delivery order, on `client` (inside the caller's
+ * Applies a batch of stage changes and erasures, in delivery order, on `client` (inside the caller's
  * transaction, so the ledger and the stages commit together or not at all).
  */
-export async function applyStageChanges(client: pg.ClientBase, events: readonly StageChanged[]): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: 0, stale: 0, duplicates: 0 };
+export async function applyStageChanges(client: pg.ClientBase, events: readonly StageTopicEvent[]): Promise<ApplyResult> {
+  const result: ApplyResult = { applied: 0, stale: 0, duplicates: 0, erased: 0 };
   if (events.length === 0) return result;
 
   // The ledger first: ON CONFLICT DO NOTHING returns only the ids never seen before. Delivery is
@@ -109,6 +116,11 @@ export async function applyStageChanges(client: pg.ClientBase, events: readonly 
     // delete() is true once per fresh id, so a duplicate inside this batch is skipped too.
     if (!fresh.delete(e.id)) {
       result.duplicates++;
+      continue;
+    }
+    if (e.type === "lifecycle.customer.erased") {
+      await client.query(ERASE_CUSTOMER, [e.subject]);
+      result.erased++;
       continue;
     }
     const upserted = await client.query<{ applied: boolean }>(UPSERT_STAGE, [e.subject, e.data.to, e.data.reason, e.data.at, e.id, transitionSeq(e.id)]);

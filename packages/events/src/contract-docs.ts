@@ -12,6 +12,7 @@ import {
   TicketResolved,
   TicketResponded,
 } from "./schemas/events.js";
+import { CustomerErased } from "./schemas/customer-erased.js";
 import { StageChanged } from "./schemas/stage-changed.js";
 
 // The machine-readable contract, generated from the zod schemas (the schemas are the source):
@@ -30,6 +31,7 @@ const EVENTS = {
   "ticket.reopened": { schema: TicketReopened, topic: "supportTicket", summary: "A resolved ticket was reopened." },
   "survey.responded": { schema: SurveyResponded, topic: "survey", summary: "An NPS, CSAT or CES survey was answered." },
   "lifecycle.stage.changed": { schema: StageChanged, topic: "stageChanged", summary: "A customer's lifecycle stage changed (published by the service)." },
+  "lifecycle.customer.erased": { schema: CustomerErased, topic: "stageChanged", summary: "A customer's personal data was erased here (published by the service): erase your copy too." },
 } as const;
 
 type TopicKey = keyof typeof TOPICS;

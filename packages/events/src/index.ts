@@ -15,7 +15,7 @@ export {
 export * from "./schemas/events.js";
 export { SURVEY_SCALES } from "./schemas/survey.js";
 export { CONSENT_CHANNELS, ConsentChannel } from "./schemas/customer.js";
-export { QUEUES, JOB_CATALOG, FollowUpJob, followUpJobId, followUpJobParts, followUpQueue, channelOfQueue, followUpRetryDelayMs, PLAYBOOKS, PlaybookName, CHANNELS, ChannelName, type JobName, type RetrySchedule } from "./jobs.js";
+export { QUEUES, JOB_CATALOG, FollowUpJob, PERSONAL_CONTEXT_KEYS, withoutPersonalContext, followUpJobId, followUpJobParts, followUpQueue, channelOfQueue, followUpRetryDelayMs, PLAYBOOKS, PlaybookName, CHANNELS, ChannelName, type JobName, type RetrySchedule } from "./jobs.js";
 export { ok, err, type Result } from "./result.js";
 export { parseCdnowLine, cdnowRowToEvent, cdnowRowsToEvents, createCdnowMapper, type CdnowRow } from "./cdnow.js";
 export { syntheticEvents, seededRandom, type SyntheticOptions } from "./synthetic.js";
@@ -23,4 +23,5 @@ export { LIFECYCLE_STAGES, Stage, StageChanged, StageChangedData } from "./schem
 export { buildContractDocs } from "./contract-docs.js";
 export { checkCurrency } from "./currency.js";
 export { decodeEnv, decodeForIngest } from "./decode-ingest.js";
-export { OutboxMessage, FollowUpOutboxMessage, StageChangedOutboxMessage } from "./outbox.js";
+export { OutboxMessage, FollowUpOutboxMessage, StageChangedOutboxMessage, CustomerErasedOutboxMessage } from "./outbox.js";
+export { CustomerErased, CustomerErasedData, StageTopicEvent } from "./schemas/customer-erased.js";

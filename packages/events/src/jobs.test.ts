@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelOfQueue, followUpJobId, followUpJobParts, followUpQueue, followUpRetryDelayMs, JOB_CATALOG, type PlaybookName } from "./jobs.js";
+import { channelOfQueue, followUpJobId, followUpJobParts, followUpQueue, followUpRetryDelayMs, JOB_CATALOG, withoutPersonalContext, type PlaybookName } from "./jobs.js";
 
 describe("followUpJobId", () => {
   it("is stable for the same (customer, playbook, trigger)", () => {
@@ -42,5 +42,13 @@ describe("follow-up retry schedule", () => {
   });
   it("stays finite for absurd attempt counts", () => {
     expect(followUpRetryDelayMs(10_000, { baseMs: 1, maxMs: 5 })).toBe(5);
+  });
+});
+
+describe("withoutPersonalContext", () => {
+  it("drops the birthday and keeps the rest of the payload", () => {
+    const job = { customerId: "c1", context: { birthday: "1984-11-23", orderId: "o1", score: 3 } };
+    expect(withoutPersonalContext(job)).toEqual({ customerId: "c1", context: { orderId: "o1", score: 3 } });
+    expect(job.context.birthday).toBe("1984-11-23");
   });
 });

@@ -56,6 +56,21 @@ export const FollowUpJob = z.object({
 export type FollowUpJob = z.infer<typeof FollowUpJob>;
 
 /**
+ * The keys of a follow-up's `context` that hold personal data (a birthday gift's birthday). The
+ * worker takes them from the customer at send time, never from the job, and an erasure removes
+ * them from the outbox and from BullMQ.
+ */
+export const PERSONAL_CONTEXT_KEYS = ["birthday"] as const;
+
+const personalContextKeys = new Set<string>(PERSONAL_CONTEXT_KEYS);
+
+/** A follow-up's payload without its personal context (PERSONAL_CONTEXT_KEYS). */
+export function withoutPersonalContext<J extends { context: Record<string, string | number> }>(job: J): J {
+  const context = Object.fromEntries(Object.entries(job.context).filter(([key]) => !personalContextKeys.has(key)));
+  return { ...job, context };
+}
+
+/**
  * Every job type with its payload schema and retry policy. The worker builds one handler
  * per key, so a job type without a handler is a compile error.
  */

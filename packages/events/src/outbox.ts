@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FollowUpJob } from "./jobs.js";
+import { CustomerErased } from "./schemas/customer-erased.js";
 import { StageChanged } from "./schemas/stage-changed.js";
 
 /** A follow-up for BullMQ; its dedupe key is the job id, so adding it twice adds it once. */
@@ -16,9 +17,16 @@ export const StageChangedOutboxMessage = z.object({
   payload: StageChanged,
 });
 
+/** An erasure for `lifecycle-stage-changed` (CRMs erase their copy), written by the erasure's transaction. */
+export const CustomerErasedOutboxMessage = z.object({
+  kind: z.literal("customer-erased"),
+  dedupeKey: z.string().min(1),
+  payload: CustomerErased,
+});
+
 /**
  * What the transactional outbox carries: written with the state it announces, parsed again by
  * the relay before it is published (a row that no longer parses is marked failed, not retried).
  */
-export const OutboxMessage = z.discriminatedUnion("kind", [FollowUpOutboxMessage, StageChangedOutboxMessage]);
+export const OutboxMessage = z.discriminatedUnion("kind", [FollowUpOutboxMessage, StageChangedOutboxMessage, CustomerErasedOutboxMessage]);
 export type OutboxMessage = z.infer<typeof OutboxMessage>;

@@ -1,4 +1,4 @@
-import { OutboxMessage, type StageChanged } from "@lifecycle/events";
+import { OutboxMessage, type StageTopicEvent } from "@lifecycle/events";
 import { withTransaction, type OutboxRepo, type OutboxRow, type Pool } from "@lifecycle/db";
 import type { Logger } from "@lifecycle/logging";
 import type { FollowUpQueues, FollowUpToQueue } from "@lifecycle/queue";
@@ -11,8 +11,8 @@ export interface OutboxRelayDeps {
   followUps: FollowUpQueues;
   /** The engine's clock: a follow-up waits until it is due by this clock. */
   now: () => Promise<Date>;
-  /** Publishes stage changes (CloudEvents) to `lifecycle-stage-changed`, keyed by customer. */
-  publishStageChanges: (events: readonly StageChanged[]) => Promise<void>;
+  /** Publishes stage changes and erasures (CloudEvents) to `lifecycle-stage-changed`, keyed by customer. */
+  publishStageChanges: (events: readonly StageTopicEvent[]) => Promise<void>;
   logger: Logger;
   metrics?: RelayMetrics;
   /** Poll interval when idle; `wake()` publishes sooner. @defaultValue 500 */
@@ -57,7 +57,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
 
   async function publish(batch: readonly Parsed[], at: number): Promise<void> {
     const jobs: FollowUpToQueue[] = [];
-    const stageChanges: StageChanged[] = [];
+    const stageChanges: StageTopicEvent[] = [];
     // A message that carries a trace goes out under a span of its own, continuing that trace.
     const trace = tracePublish();
     for (const { message } of batch) {

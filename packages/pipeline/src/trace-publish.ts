@@ -1,4 +1,4 @@
-import { followUpQueue, type FollowUpJob, type StageChanged } from "@lifecycle/events";
+import { followUpQueue, type FollowUpJob, type StageTopicEvent } from "@lifecycle/events";
 import { ATTR, recordFailure, SpanKind, startSpan, traceparentOf, type Attributes, type Span } from "@lifecycle/telemetry";
 
 /**
@@ -21,9 +21,9 @@ export function tracePublish() {
       const traceparent = send(job.traceparent, `send ${queue}`, { [ATTR.messagingSystem]: "bullmq", [ATTR.messagingDestination]: queue, [ATTR.messagingMessageId]: jobId });
       return { ...job, traceparent };
     },
-    stageChange(event: StageChanged): StageChanged {
+    stageChange<E extends StageTopicEvent>(event: E): E {
       if (event.traceparent === undefined) return event;
-      const traceparent = send(event.traceparent, "send stage-changed", { [ATTR.messagingSystem]: "kafka", [ATTR.messagingMessageId]: event.id, [ATTR.cloudEventId]: event.id });
+      const traceparent = send(event.traceparent, `send ${event.type === "lifecycle.customer.erased" ? "customer-erased" : "stage-changed"}`, { [ATTR.messagingSystem]: "kafka", [ATTR.messagingMessageId]: event.id, [ATTR.cloudEventId]: event.id });
       return { ...event, traceparent };
     },
     /** Ends the spans, failed with `err` when the publish failed. */

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Kafka } from "kafkajs";
-import { StageChanged } from "@lifecycle/events";
+import { StageTopicEvent, type StageChanged } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
 import type { StageChangeFeed } from "./deps.js";
 
@@ -45,12 +45,15 @@ export async function startStageChangeFeed({
   joined.catch(() => undefined); // awaited below; handled here too in case run() throws first
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const parsed = StageChanged.safeParse(parseJson(message.value?.toString() ?? ""));
+      const parsed = StageTopicEvent.safeParse(parseJson(message.value?.toString() ?? ""));
       if (!parsed.success) return logger.warn({ offset: message.offset }, "skipping a message that is not a stage change");
+      // Erasures share the topic (for CRMs); the live alerts are about stages only.
+      const event = parsed.data;
+      if (event.type !== "lifecycle.stage.changed") return;
       for (const listener of listeners) {
         // One failing listener must not stop the others, nor make kafkajs redeliver the message.
         try {
-          listener(parsed.data);
+          listener(event);
         } catch (err) {
           logger.error({ err }, "a stage-change listener failed");
         }
