@@ -41,8 +41,24 @@ export function senderDomain(from: string): string {
   return /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? "localhost";
 }
 
-function property(err: unknown, key: "responseCode" | "code"): unknown {
+function property(err: unknown, key: "responseCode" | "code" | "command" | "response"): unknown {
   return typeof err === "object" && err !== null && key in err ? Reflect.get(err, key) : undefined;
+}
+
+/** `text` with every occurrence of the address, in any letter case, replaced. */
+const withoutAddress = (text: string, recipient: string) => text.replace(new RegExp(recipient.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi"), "<recipient>");
+
+/**
+ * The SMTP error as a cause fit to log: nodemailer's error quotes the address in its message, its
+ * `response` and its `rejected` list, and the logger serializes a cause in full, so only its
+ * name, codes and the scrubbed texts are kept.
+ */
+function scrubbedCause(err: unknown, recipient: string): Error {
+  const text = (v: unknown) => (typeof v === "string" ? withoutAddress(v, recipient) : undefined);
+  const cause = new Error(text(err instanceof Error ? err.message : String(err)));
+  cause.name = err instanceof Error ? err.name : "Error";
+  const fields = { code: property(err, "code"), responseCode: property(err, "responseCode"), command: text(property(err, "command")), response: text(property(err, "response")) };
+  return Object.assign(cause, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
 }
 
 /**
@@ -55,7 +71,7 @@ export function classifySmtpError(err: unknown, recipient: string): Error {
   const responseCode = property(err, "responseCode");
   const code = property(err, "code");
   // Servers often quote the refused address; keep it out of logs and stored outcomes.
-  const reason = (err instanceof Error ? err.message : String(err)).replaceAll(recipient, "<recipient>");
+  const reason = withoutAddress(err instanceof Error ? err.message : String(err), recipient);
   const permanent =
     code !== "EAUTH" &&
     ((typeof responseCode === "number" && responseCode >= 500 && responseCode < 600) ||
@@ -64,7 +80,7 @@ export function classifySmtpError(err: unknown, recipient: string): Error {
   // The server refused the address itself (5xx to RCPT TO): a hard bounce, which suppresses e-mail for the customer (hard-bounce.ts).
   const hardBounce = code === "EENVELOPE" && typeof responseCode === "number" && responseCode >= 500 && responseCode < 600;
   const error = hardBounce ? new RecipientRefusedError(`e-mail refused: ${reason}`) : permanent ? new PermanentDeliveryError(`e-mail refused: ${reason}`) : new Error(`e-mail not sent: ${reason}`);
-  error.cause = err;
+  error.cause = scrubbedCause(err, recipient);
   return error;
 }
 

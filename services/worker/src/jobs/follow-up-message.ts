@@ -1,7 +1,15 @@
-import type { FollowUpJob } from "@lifecycle/events";
+import { withoutPersonalContext, type FollowUpJob } from "@lifecycle/events";
 import { moneyText, type FollowUpTemplates, type TemplateVariables } from "@lifecycle/templates";
 import { PermanentDeliveryError } from "../channels/channel.js";
 import type { FollowUpCustomer } from "./follow-up-state.js";
+
+/**
+ * A follow-up's context as its message shows it: personal values (the birthday) from the customer
+ * as loaded at send time, never from the job, whose payload may predate an erasure or a change.
+ */
+export function contextAtSend(job: FollowUpJob, customer: FollowUpCustomer): FollowUpJob["context"] {
+  return { ...withoutPersonalContext(job).context, ...(customer.birthday ? { birthday: customer.birthday } : {}) };
+}
 
 /** What the templates see of a follow-up's customer, as loaded for its check. */
 export function templateVariables(job: FollowUpJob, customer: FollowUpCustomer, unsubscribeUrl: string | undefined): TemplateVariables {
@@ -20,7 +28,7 @@ export function templateVariables(job: FollowUpJob, customer: FollowUpCustomer, 
     },
     playbook: job.playbook,
     trigger: job.trigger,
-    context: job.context,
+    context: contextAtSend(job, customer),
     unsubscribeUrl,
   };
 }

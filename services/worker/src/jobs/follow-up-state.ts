@@ -12,6 +12,8 @@ export interface FollowUpCustomer {
   locale?: string | undefined;
   /** Extra facts for webhook receivers. */
   facts: Record<string, string | number | null>;
+  /** The latest erasure of their personal data (DELETE /v1/customers/:id/personal-data), if any. */
+  erasedAt?: Date | undefined;
 }
 
 interface Row {
@@ -33,6 +35,7 @@ interface Row {
   ticket_found: boolean;
   first_response_at: Date | null;
   ticket_open: boolean | null;
+  erased_at: Date | null;
 }
 
 const score = (s: number | null, at: Date | null) => (s !== null && at !== null ? { score: s, at } : undefined);
@@ -45,7 +48,8 @@ export async function loadFollowUpCustomer(db: Queryable, customerId: string, ti
             c.latest_nps, c.latest_nps_at, c.latest_csat, c.latest_csat_at, c.latest_ces, c.latest_ces_at,
             c.historical_clv::text AS historical_clv, c.predicted_clv::numeric(18, 2)::text AS predicted_clv, c.health_score,
             t.ticket_id IS NOT NULL AS ticket_found, t.first_response_at,
-            (t.resolved_at IS NULL OR t.last_reopened_at > t.resolved_at) AS ticket_open
+            (t.resolved_at IS NULL OR t.last_reopened_at > t.resolved_at) AS ticket_open,
+            (SELECT max(e.erased_at) FROM personal_data_erasures e WHERE e.customer_id = c.customer_id) AS erased_at
        FROM customers c
        LEFT JOIN tickets t ON t.customer_id = c.customer_id AND t.ticket_id = $2
       WHERE c.customer_id = $1`,
@@ -67,5 +71,6 @@ export async function loadFollowUpCustomer(db: Queryable, customerId: string, ti
     timeZone: opt(row.timezone),
     locale: opt(row.locale),
     facts: { stage: row.stage, historicalClv: row.historical_clv, predictedClv: row.predicted_clv, healthScore: row.health_score },
+    erasedAt: opt(row.erased_at),
   };
 }

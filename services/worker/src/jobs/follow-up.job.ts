@@ -8,7 +8,7 @@ import type { FollowUpTemplates } from "@lifecycle/templates";
 import { PermanentDeliveryError, type Channel } from "../channels/channel.js";
 import { decideHoldingCapSlot } from "./cap-slot.js";
 import { loadDeliveryContext } from "./delivery-context.js";
-import { renderFollowUpMessage } from "./follow-up-message.js";
+import { contextAtSend, renderFollowUpMessage } from "./follow-up-message.js";
 import { loadFollowUpCustomer } from "./follow-up-state.js";
 
 export interface FollowUpDeps {
@@ -84,7 +84,12 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     const now = (await clock.read(pool)) ?? new Date();
     const ticketId = typeof data.context.ticketId === "string" ? data.context.ticketId : undefined;
     const customer = await loadFollowUpCustomer(pool, data.customerId, ticketId);
-    if (!customer) return record("skipped", "customer not found (erased?)");
+    if (!customer) return record("skipped", "customer not found");
+    // Queued before an erasure (one running as it came; a removed one re-added by a race): the
+    // customer asked to be forgotten, so nothing goes out, whatever channel. Later events make new jobs.
+    if (customer.erasedAt && job.timestamp <= customer.erasedAt.getTime()) return record("skipped", "customer-erased: their personal data was erased after this follow-up was queued");
+    // The birthday is read now, not from the job: an erased or removed one sends no gift.
+    if (data.playbook === "birthday-gift" && !customer.birthday) return record("skipped", "no-birthday: the customer has no birthday on file now");
     const check = checkFollowUp({ job: data, state: customer.state, now, rules: settings.rules });
     if (data.playbook === "birthday-gift" && customer.birthday) await queueNextBirthday(data, customer.birthday, customer.timeZone);
     if (!check.send) return record("skipped", check.why);
@@ -134,7 +139,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
       causationId: data.causationId,
       customer: { id: data.customerId, email: customer.email, name: customer.name },
       ...(await renderFollowUpMessage(templates, { job: data, customer, unsubscribeUrl: link })),
-      data: { ...data.context, ...customer.facts, triggeredAt: data.triggeredAt },
+      data: { ...contextAtSend(data, customer), ...customer.facts, triggeredAt: data.triggeredAt },
       purpose: playbook.purpose,
       consent: context.consent?.suppressed ? "suppressed" : (context.consent?.status ?? "unknown"),
       ...(customer.timeZone ? { timeZone: customer.timeZone } : {}),
