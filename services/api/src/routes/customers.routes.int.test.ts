@@ -365,24 +365,32 @@ describe("customer routes", () => {
         ev(subject, "customer.registered", "2025-05-01T10:00:00Z", { email: `${subject}@example.com`, name: "Eve Example", acquisitionChannel: "referral", acquisitionCost: "5", referredBy: "friend-7", birthday: "1991-07-04" });
       for (const subject of [id, other]) {
         await apply(registration(subject));
-        await apply(purchase(subject, "2025-05-02T10:00:00Z", "40.00"));
+        await apply(ev(subject, "purchase.completed", "2025-05-02T10:00:00Z", { orderId: `o-${randomUUID()}`, amount: "40.00", currency: "USD", referralCode: "EVE-FRIEND-7" }));
         await apply(ev(subject, "survey.responded", "2025-05-03T10:00:00Z", { kind: "nps", score: 3, comment: "Eve's private note" }));
         await apply(ev(subject, "survey.responded", "2025-05-04T10:00:00Z", { kind: "csat", score: 5 }));
+        await apply(ev(subject, "customer.cancelled", "2025-05-05T10:00:00Z", { reason: "Eve moves to the coast" }));
       }
       const before = (await get(path(id))).json<unknown>();
       const otherBefore = await piiOf(other);
 
       const r = await h.app.inject({ method: "DELETE", url: path(id, "/personal-data"), headers: h.auth(h.keys.admin) });
       expect(r.statusCode).toBe(200);
-      expect(r.json()).toEqual({ customerId: id, erasedAt: expect.stringMatching(EXACT), erased: { customers: 1, inboxEvents: 2, surveyResponses: 1, followUps: 1 } });
+      expect(r.json()).toEqual({ customerId: id, erasedAt: expect.stringMatching(EXACT), erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, queuedJobs: 0, runningJobs: 0 } });
 
       expect(await piiOf(id)).toEqual({
-        customer: { email: null, name: null, birthday: null, referred_by: null },
+        customer: { email: null, name: null, birthday: null, referred_by: null, cancel_reason: null },
         registrations: [{ acquisitionChannel: "referral", acquisitionCost: "5" }],
         surveyData: [{ kind: "nps", score: 3 }, { kind: "csat", score: 5 }],
         comments: [null, null],
-        followUpContexts: [expect.not.objectContaining({ birthday: expect.anything() })],
+        cancellations: [{}],
+        // That the order came by referral stays (the referral rate); the code does not.
+        referralCodes: { orders: ["erased"], events: ["erased"] },
+        // The birthday gift (and the win-back after the cancellation) had not run: given up, so no relay or reconciliation sends them.
+        followUps: [{ context: expect.not.objectContaining({ birthday: expect.anything() }), gaveUp: true, error: "customer erased" }],
       });
+      // CRMs are told, through the outbox (relayed to lifecycle-stage-changed), by id only.
+      const announced = await pool.query<{ payload: { type: string; subject: string; data: unknown } }>("SELECT payload FROM outbox WHERE kind = 'customer-erased' AND payload->>'subject' = $1", [id]);
+      expect(announced.rows.map((r) => r.payload)).toEqual([expect.objectContaining({ type: "lifecycle.customer.erased", subject: id, data: { erasedAt: r.json<{ erasedAt: string }>().erasedAt } })]);
       // Aggregates and what the API shows are untouched, updatedAt included; others keep theirs.
       expect((await get(path(id))).json()).toEqual(before);
       const kept = await pool.query("SELECT count(*)::int AS orders, sum(amount)::text AS amount FROM orders WHERE customer_id = $1", [id]);
@@ -392,13 +400,13 @@ describe("customer routes", () => {
 
       const again = await h.app.inject({ method: "DELETE", url: path(id, "/personal-data"), headers: h.auth(h.keys.admin) });
       expect(again.statusCode).toBe(200);
-      expect(again.json()).toMatchObject({ erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, followUps: 0 } });
+      expect(again.json()).toMatchObject({ erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, queuedJobs: 0, runningJobs: 0 } });
 
       const adminKeyId = h.keys.admin.split("_")[1];
       const log = await pool.query("SELECT api_key_id, erased FROM personal_data_erasures WHERE customer_id = $1 ORDER BY id", [id]);
       expect(log.rows).toEqual([
-        { api_key_id: adminKeyId, erased: { customers: 1, inboxEvents: 2, surveyResponses: 1, followUps: 1 } },
-        { api_key_id: adminKeyId, erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, followUps: 0 } },
+        { api_key_id: adminKeyId, erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2 } },
+        { api_key_id: adminKeyId, erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0 } },
       ]);
     });
 
@@ -484,8 +492,8 @@ async function pageThrough(url: string) {
 /** Every place a customer's personal data could be, read straight from the tables. */
 async function piiOf(id: string) {
   const values = async (sql: string) => (await pool.query<{ v: unknown }>(sql, [id])).rows.map((r) => r.v);
-  const customer = await pool.query<{ email: string | null; name: string | null; birthday: string | null; referred_by: string | null }>(
-    "SELECT email, name, to_char(birthday, 'YYYY-MM-DD') AS birthday, referred_by FROM customers WHERE customer_id = $1",
+  const customer = await pool.query<{ email: string | null; name: string | null; birthday: string | null; referred_by: string | null; cancel_reason: string | null }>(
+    "SELECT email, name, to_char(birthday, 'YYYY-MM-DD') AS birthday, referred_by, cancel_reason FROM customers WHERE customer_id = $1",
     [id],
   );
   return {
@@ -493,6 +501,13 @@ async function piiOf(id: string) {
     registrations: await values("SELECT data AS v FROM inbox_events WHERE subject = $1 AND type = 'customer.registered' ORDER BY event_time"),
     surveyData: await values("SELECT data AS v FROM inbox_events WHERE subject = $1 AND type = 'survey.responded' ORDER BY event_time"),
     comments: await values("SELECT comment AS v FROM survey_responses WHERE customer_id = $1 ORDER BY event_time"),
-    followUpContexts: await values("SELECT payload->'context' AS v FROM outbox WHERE kind = 'follow-up' AND payload->>'customerId' = $1 AND payload->>'playbook' = 'birthday-gift'"),
+    cancellations: await values("SELECT data AS v FROM inbox_events WHERE subject = $1 AND type = 'customer.cancelled' ORDER BY event_time"),
+    referralCodes: {
+      orders: await values("SELECT referral_code AS v FROM orders WHERE customer_id = $1"),
+      events: await values("SELECT data->>'referralCode' AS v FROM inbox_events WHERE subject = $1 AND type = 'purchase.completed'"),
+    },
+    followUps: await values(
+      "SELECT jsonb_build_object('context', payload->'context', 'gaveUp', failed_at IS NOT NULL, 'error', last_error) AS v FROM outbox WHERE kind = 'follow-up' AND payload->>'customerId' = $1 AND payload->>'playbook' = 'birthday-gift'",
+    ),
   };
 }

@@ -128,7 +128,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         tags: ["customers"],
         summary: "Erase a customer's personal data, keeping anonymous aggregates",
         description:
-          "Clears e-mail, name, birthday and referrer from the profile and the stored registration events, survey comments, and the birthday in follow-up messages. Keeps the customer id (the CRM's key), orders, amounts, tickets, scores, stages and CLV. Idempotent: a repeat answers 200 with zero counts. Every call is recorded with the API key that made it.",
+          "Clears e-mail, name, birthday, referrer and cancel reason from the profile and the stored events (with survey comments, cancel reasons and referral codes), removes the customer's follow-up jobs from the queues (a running one is scrubbed, and nothing is sent to an erased customer), gives up follow-ups not yet run, and publishes `lifecycle.customer.erased` on `lifecycle-stage-changed` so CRMs erase their copy. Keeps the customer id (the CRM's key), orders, amounts, tickets, scores, stages and CLV. Idempotent: a repeat answers 200 with zero counts (and announces the erasure again). Every call is recorded with the API key that made it.",
         security,
         params: CustomerParams,
         response: { 200: ErasureResult, ...problems, 404: ProblemSchema },
@@ -138,7 +138,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       const apiKeyId = request.apiKey?.id;
       // The scope check ran before the handler: a missing key here is a wiring fault.
       if (apiKeyId === undefined) throw new Error("erasure reached without an authenticated API key");
-      const outcome = await erasePersonalData(deps.pool, { customerId: request.params.id, apiKeyId });
+      const outcome = await erasePersonalData({ pool: deps.pool, queues: deps.queues }, { customerId: request.params.id, apiKeyId });
       switch (outcome.type) {
         case "CustomerNotFound":
           throw notFound(request.params.id);

@@ -188,10 +188,13 @@ export const ErasureResult = z.object({
   erasedAt: Instant,
   erased: z
     .object({
-      customers: z.number().int().describe("Profile rows whose e-mail, name, birthday or referrer were cleared (0 or 1)"),
-      inboxEvents: z.number().int().describe("Stored events whose personal fields were removed (registrations, survey comments)"),
+      customers: z.number().int().describe("Profile rows whose e-mail, name, birthday, referrer or cancel reason were cleared (0 or 1)"),
+      inboxEvents: z.number().int().describe("Stored events whose personal fields or free text were removed (registrations, survey comments, cancel reasons, referral codes)"),
       surveyResponses: z.number().int().describe("Survey answers whose comment was cleared"),
-      followUps: z.number().int().describe("Follow-up messages in the outbox whose birthday was removed"),
+      orders: z.number().int().describe("Orders whose referral code was replaced by `erased` (that the order came by referral stays, for the referral rate)"),
+      followUps: z.number().int().describe("Follow-up messages in the outbox whose birthday was removed or that were given up before running"),
+      queuedJobs: z.number().int().describe("Follow-up jobs removed from the BullMQ queues (waiting, delayed, completed, failed)"),
+      runningJobs: z.number().int().describe("Follow-up jobs running as the erasure came: their payload was scrubbed in place (a locked job cannot be removed), and the worker skips sending for an erased customer"),
     })
     .describe("Rows changed in each place by this call; all 0 when a previous call erased everything already"),
 });

@@ -81,29 +81,65 @@ SELECT kind, ${exact("at")} AS at, rank, key, id, from_stage, to_stage, reason, 
 export const REGISTRATION_PII_FIELDS = ["email", "name", "birthday", "referredBy"];
 
 /**
+ * What an erased referral code becomes, in `orders` and in the stored purchase events: the code
+ * names whoever referred the customer, but that the order came by referral is an aggregate (the
+ * referral rate counts orders with a code), so a placeholder stays where the code was.
+ */
+export const ERASED_REFERRAL_CODE = "erased";
+
+/** Why the erasure gave up a follow-up that had not run: the outbox row's `last_error`. */
+export const ERASED_FOLLOW_UP_ERROR = "customer erased";
+
+/**
  * The erasure, in one transaction. $1 customer id throughout. Each statement touches only rows
  * that still hold personal data, so its row count is what this call erased (0 on a repeat).
  */
 export const ERASURE = {
   lockCustomer: `SELECT 1 FROM customers WHERE customer_id = $1 FOR UPDATE`,
-  // The profile's personal columns. Kept: the id (the CRM's key), acquisition channel and cost,
-  // dates, stage, facts, CLV and scores: aggregates, not personal data.
+  // The profile's personal columns (the cancel reason is free text). Kept: the id (the CRM's key),
+  // acquisition channel and cost, dates, stage, facts, CLV and scores: aggregates, not personal data.
   customers: `
-UPDATE customers SET email = NULL, name = NULL, birthday = NULL, referred_by = NULL
- WHERE customer_id = $1 AND (email IS NOT NULL OR name IS NOT NULL OR birthday IS NOT NULL OR referred_by IS NOT NULL)`,
-  // $2 the registration's personal fields. The events stay (ids, times, channel, amounts).
+UPDATE customers SET email = NULL, name = NULL, birthday = NULL, referred_by = NULL, cancel_reason = NULL
+ WHERE customer_id = $1 AND (email IS NOT NULL OR name IS NOT NULL OR birthday IS NOT NULL OR referred_by IS NOT NULL OR cancel_reason IS NOT NULL)`,
+  // $2 the registration's personal fields, $3 ERASED_REFERRAL_CODE. The events stay (ids, times,
+  // channel, amounts); what goes is personal or free text: the registration's fields, a survey's
+  // comment, a cancellation's reason, and an order's referral code (replaced, see ERASED_REFERRAL_CODE).
   inboxEvents: `
-UPDATE inbox_events SET data = CASE type WHEN 'customer.registered' THEN data - $2::text[] ELSE data - 'comment' END
+UPDATE inbox_events SET data = CASE type
+         WHEN 'customer.registered' THEN data - $2::text[]
+         WHEN 'customer.cancelled' THEN data - 'reason'
+         WHEN 'purchase.completed' THEN jsonb_set(data, '{referralCode}', to_jsonb($3::text))
+         ELSE data - 'comment' END
  WHERE subject = $1
-   AND ((type = 'customer.registered' AND data ?| $2::text[]) OR (type = 'survey.responded' AND data ? 'comment'))`,
+   AND ((type = 'customer.registered' AND data ?| $2::text[])
+     OR (type = 'survey.responded' AND data ? 'comment')
+     OR (type = 'customer.cancelled' AND data ? 'reason')
+     OR (type = 'purchase.completed' AND data ? 'referralCode' AND data->>'referralCode' IS DISTINCT FROM $3))`,
   surveyResponses: `UPDATE survey_responses SET comment = NULL WHERE customer_id = $1 AND comment IS NOT NULL`,
-  // Birthday-gift follow-ups carry the birthday in their context (published or not). A full scan
-  // of the follow-up rows: erasures are rare, an index would cost every outbox insert.
+  // $2 ERASED_REFERRAL_CODE.
+  orders: `UPDATE orders SET referral_code = $2 WHERE customer_id = $1 AND referral_code IS NOT NULL AND referral_code <> $2`,
+  // $2 the personal keys of a follow-up's context (the birthday), $3 ERASED_FOLLOW_UP_ERROR.
+  // Every follow-up of the customer loses them (published or not); one that has not run to an
+  // outcome is given up, so neither the relay nor the Redis-loss reconciliation (which re-adds
+  // published rows without an outcome, failed ones excepted) ever hands it to BullMQ again. Rows
+  // with an outcome stay as they are: the playbook uplift reads their due time. A full scan of the
+  // follow-up rows: erasures are rare, an index would cost every outbox insert.
   followUps: `
-UPDATE outbox SET payload = jsonb_set(payload, '{context}', (payload->'context') - 'birthday')
- WHERE kind = 'follow-up' AND payload->>'customerId' = $1 AND payload->'context' ? 'birthday'`,
+UPDATE outbox o
+   SET payload = jsonb_set(o.payload, '{context}', coalesce(o.payload->'context', '{}'::jsonb) - $2::text[]),
+       failed_at = CASE WHEN unfinished.yes THEN now() ELSE o.failed_at END,
+       last_error = CASE WHEN unfinished.yes THEN $3 ELSE o.last_error END
+  FROM (SELECT o2.id, (o2.failed_at IS NULL AND NOT EXISTS (SELECT 1 FROM job_outcomes j WHERE j.job_id = o2.dedupe_key)) AS yes
+          FROM outbox o2 WHERE o2.kind = 'follow-up' AND o2.payload->>'customerId' = $1) unfinished
+ WHERE o.id = unfinished.id AND (unfinished.yes OR o.payload->'context' ?| $2::text[])`,
+  // The ids of the customer's follow-up jobs, for their removal from BullMQ: a follow-up's outbox
+  // dedupe key is its job id, and a job that ran has an outcome under it.
+  jobIds: `
+SELECT dedupe_key AS job_id FROM outbox WHERE kind = 'follow-up' AND payload->>'customerId' = $1
+ UNION
+SELECT job_id FROM job_outcomes WHERE customer_id = $1`,
   // $2 the API key id, $3 the counts as JSON.
   record: `
 INSERT INTO personal_data_erasures (customer_id, api_key_id, erased) VALUES ($1, $2, $3::jsonb)
-RETURNING ${exact("erased_at")} AS erased_at`,
+RETURNING id::text AS id, ${exact("erased_at")} AS erased_at`,
 } as const;
