@@ -1,7 +1,7 @@
 import type { Pool } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
 import { createClock } from "@lifecycle/engine";
-import type { LifecycleEvent } from "@lifecycle/events";
+import type { LifecycleEvent, StageTopicEvent } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
 import { createFollowUpQueues, createRedisConnection } from "@lifecycle/queue";
 import { applyEvents, createApplyDeps, createFollowUpReconciler, createOutboxRelay } from "@lifecycle/pipeline";
@@ -12,7 +12,7 @@ import { createWorkerService, type WorkerServiceDeps } from "@lifecycle/worker";
 /**
  * The follow-up path in-process, every part real: events applied in a Postgres transaction, the
  * outbox relay adding jobs to BullMQ, the worker running them through a recording channel.
- * Stage changes are collected instead of produced (the Kafka side has its own tests).
+ * Stage changes and erasures are collected instead of produced (the Kafka side has its own tests).
  */
 export interface FollowUpPipelineOptions {
   pool: Pool;
@@ -24,17 +24,20 @@ export interface FollowUpPipelineOptions {
   channels?: WorkerServiceDeps["channels"];
   retry?: WorkerServiceDeps["retry"];
   circuit?: WorkerServiceDeps["circuit"];
+  /** How far ahead the relay moves follow-ups into BullMQ. @defaultValue the relay's (5 minutes) */
+  relayHorizonMs?: number;
   /** Runs the worker's Redis-loss reconciliation too, checking this often. */
   reconcile?: { everyMs: number; settleMs: number };
 }
 
-export function createFollowUpPipeline({ pool, redisUrl, prefix, settings, logger, channels, retry, circuit, reconcile }: FollowUpPipelineOptions) {
+export function createFollowUpPipeline({ pool, redisUrl, prefix, settings, logger, channels, retry, circuit, relayHorizonMs, reconcile }: FollowUpPipelineOptions) {
   const clock = createClock({ mode: "wall" });
   const relayRedis = createRedisConnection(redisUrl, "fu-relay");
   const workerRedis = createRedisConnection(redisUrl, "fu-worker");
   const followUps = createFollowUpQueues({ connection: relayRedis, prefix });
   const outbox = createOutboxRepo(pool);
-  const relay = createOutboxRelay({ pool, outbox, followUps, now: async () => new Date(), publishStageChanges: async () => undefined, logger, idleMs: 100 });
+  const published: StageTopicEvent[] = [];
+  const relay = createOutboxRelay({ pool, outbox, followUps, now: async () => new Date(), publishStageChanges: async (events) => void published.push(...events), logger, idleMs: 100, ...(relayHorizonMs === undefined ? {} : { horizonMs: relayHorizonMs }) });
   const deliveries: Delivery[] = [];
   const recording: Channel = {
     name: "log",
@@ -51,6 +54,8 @@ export function createFollowUpPipeline({ pool, redisUrl, prefix, settings, logge
   let offset = 0;
   return {
     deliveries,
+    /** What the relay published to `lifecycle-stage-changed`, in order. */
+    published,
     followUps,
     metrics: worker.metrics,
     async start() {

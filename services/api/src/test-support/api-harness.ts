@@ -4,6 +4,7 @@ import { createApiKeyRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
 import type { StageChanged } from "@lifecycle/events";
 import { createEventPublisher, createKafka, ensureTopics } from "@lifecycle/kafka";
+import type { Logger } from "@lifecycle/logging";
 import { createTestLogger, uniqueName, type TestInfra } from "@lifecycle/testkit";
 import { dependencyChecks } from "@lifecycle/telemetry";
 import { buildApp } from "../app.js";
@@ -23,9 +24,10 @@ export function createLocalFeed(): StageChangeFeed & { emit(e: StageChanged): vo
 
 /**
  * The API on a test's own database and the run's real broker (events are produced to unique
- * topics), with one key per scope. Requests go through `app.inject`.
+ * topics), with one key per scope. Requests go through `app.inject`. `appLogger`: the app's own
+ * logger (a test capturing what the API logs); none by default.
  */
-export async function createApiHarness({ infra, pool, overrides = {} }: { infra: TestInfra; pool: Pool; overrides?: Partial<ApiDeps> }) {
+export async function createApiHarness({ infra, pool, overrides = {}, appLogger }: { infra: TestInfra; pool: Pool; overrides?: Partial<ApiDeps>; appLogger?: Logger }) {
   const logger = createTestLogger("api");
   const kafka = createKafka({ brokers: infra.kafka.brokers, clientId: uniqueName("api-test"), logger });
   const topics = { customer: uniqueName("api-cust"), purchase: uniqueName("api-purch"), supportTicket: uniqueName("api-tick"), survey: uniqueName("api-surv") };
@@ -56,7 +58,7 @@ export async function createApiHarness({ infra, pool, overrides = {} }: { infra:
     bodyLimitBytes: 1_048_576,
     ...overrides,
   };
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, appLogger ? { logger: appLogger } : {});
   await app.ready();
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
   return {
