@@ -58,8 +58,11 @@ if (!existsSync(cdnowFile)) throw new Error(`CDNOW data not found at ${cdnowFile
 const infra = await ensureDemoInfra({ kafkaExplicit: Boolean(process.env.KAFKA_BROKERS), log: say });
 const services: ServiceProcess[] = [];
 let pool: Pool | undefined;
+let demoKeyId: string | undefined;
 const shutdown = async () => {
   for (const s of services.reverse()) await s.stop();
+  // The demo's admin key ends with the demo (and expires within a day should this not run).
+  if (pool && demoKeyId) await createApiKeyRepo(pool).revoke(demoKeyId).catch(() => undefined);
   await pool?.end();
   infra.stop();
 };
@@ -95,7 +98,8 @@ try {
   say("the ingest consumer has committed every message");
 
   const engine = await refitAndSweep({ pool, clock: createClock({ mode: "watermark" }), settings: EngineSettings.parse({}) });
-  const { key } = await createApiKeyRepo(pool).create({ name: "demo", scopes: ["admin"] });
+  const { id: keyId, key } = await createApiKeyRepo(pool).create({ name: "demo", scopes: ["admin"], expiresAt: new Date(Date.now() + 86_400_000) });
+  demoKeyId = keyId;
   const summary = await collectSummary(pool, kafka, key);
   printSummary(summary, describeEngineRun(engine), key);
 
@@ -205,7 +209,7 @@ ${s.outcomes.map((o) => `  ${o.playbook.padEnd(20)} ${o.status.padEnd(8)} ${n(o.
 where to look
   dashboard  ${apiUrl}/dashboard   (paste the key below)
   API docs   ${apiUrl}/docs   (any user name; the key below as the password)
-  API key    ${key}   (admin scope; npm run keys -- create --scope read makes more)
+  API key    ${key}   (admin scope, revoked when the demo stops; npm run keys -- create --scope read makes more)
   Postgres   psql ${redactUrl(config.DATABASE_URL)} -c 'select customer_id, stage, p_alive, predicted_clv from customers limit 5'
   logs       .run/demo/ingest.log, .run/demo/worker.log, .run/demo/api.log
 ───────────────────────────────────────────────`);

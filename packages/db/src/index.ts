@@ -9,6 +9,7 @@ export { createOutboxRepo, type OutboxRepo, type OutboxRecord, type OutboxRow } 
 export { createJobOutcomeRepo, type JobOutcomeRepo, type JobOutcome, type RecordedJobOutcome } from "./job-outcome.repo.js";
 export { createConsentRepo, type ConsentRepo } from "./consent.repo.js";
 export { createApiKeyRepo, API_SCOPES, type ApiKeyRepo, type ApiScope, type ApiKeyInfo } from "./api-key.repo.js";
+export { createAuditLogRepo, AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditLogRepo, type RecordedAuditEntry } from "./audit-log.repo.js";
 export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
 export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";
 export { createMarketingCapRepo, type MarketingCapRepo } from "./marketing-cap.repo.js";

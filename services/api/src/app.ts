@@ -11,6 +11,7 @@ import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
 import { answerFrameworkError, installProblemHandlers, problem } from "./http/problem.js";
 import { createReadGate } from "./http/read-gate.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
+import { auditRoutes } from "./routes/audit.routes.js";
 import { consentRoutes } from "./routes/consent.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
 import { playbookPreviewRoutes } from "./routes/playbook-preview.routes.js";
@@ -97,6 +98,7 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   await app.register(consentRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(playbookUpliftRoutes, { deps });
+  await app.register(auditRoutes, { deps });
   await app.register(playbookPreviewRoutes, { deps });
   await app.register(dashboardRoutes, { deps });
   // Its own plugin context: the admin check applies to the board's routes only.

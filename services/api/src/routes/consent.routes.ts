@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { createAuditLogRepo } from "@lifecycle/db";
 import { verifyUnsubscribeToken } from "@lifecycle/engine";
 import { ConsentChannel, type LifecycleEvent } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
@@ -58,7 +59,12 @@ export const consentRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         response: { 202: ConsentAccepted, ...KEYED_ERRORS, 503: ProblemResponse.describe("Kafka did not confirm: retry") },
       },
     },
-    async (request, reply) => reply.status(202).send({ eventId: await publish(consentEvent(request.params.id, request.body)), status: "accepted" as const }),
+    async (request, reply) => {
+      const eventId = await publish(consentEvent(request.params.id, request.body));
+      const { channel, status, source } = request.body;
+      await createAuditLogRepo(deps.pool).record({ actor: `key:${request.apiKey?.id ?? "?"}`, action: "consent.changed", subject: request.params.id, details: { channel, status, source, eventId } });
+      return reply.status(202).send({ eventId, status: "accepted" as const });
+    },
   );
 
   // RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` as a form.
