@@ -46,7 +46,7 @@ describe("key expiry, rotation and the audit log", () => {
     expect(await keys.rotate(old.id, { overlapMs: 1_000 })).toBeUndefined();
   });
 
-  test("consent changes and queue board actions are in the audit log, which only admin keys read, newest first, in pages", async () => {
+  test("consent changes, erasures and queue board actions are in the audit log, which only admin keys read, newest first, in pages", async ({ database }) => {
     const customer = uniqueName("audited");
     const put = await h.app.inject({ method: "PUT", url: `/v1/customers/${customer}/consent`, headers: h.auth(h.keys.ingest), payload: { channel: "email", status: "withdrawn", source: "preference-centre" } });
     expect(put.statusCode).toBe(202);
@@ -64,6 +64,14 @@ describe("key expiry, rotation and the audit log", () => {
     expect(next.json<{ entries: unknown[] }>().entries).toEqual([
       expect.objectContaining({ action: "consent.changed", subject: customer, details: expect.objectContaining({ channel: "email", status: "withdrawn", source: "preference-centre" }) }),
     ]);
+    // An erasure (of a customer the consent event has not reached: ingest is not running here) is a 404, not audited;
+    // one of a known customer is.
+    await database.pool.query("INSERT INTO customers (customer_id, email, first_seen_at, last_event_at) VALUES ($1, 'gone@example.com', now(), now())", [`${customer}-known`]);
+    expect((await h.app.inject({ method: "DELETE", url: `/v1/customers/${customer}/personal-data`, headers: h.auth(h.keys.admin) })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: "DELETE", url: `/v1/customers/${customer}-known/personal-data`, headers: h.auth(h.keys.admin) })).statusCode).toBe(200);
+    const erased = await h.app.inject({ url: "/v1/audit?action=customer.erased", headers: h.auth(h.keys.admin) });
+    expect(erased.json<{ entries: unknown[] }>().entries).toEqual([expect.objectContaining({ action: "customer.erased", subject: `${customer}-known`, details: { erased: expect.objectContaining({ customers: 1 }) } })]);
+    expect(erased.body).not.toContain("gone@example.com");
     const onlyConsent = await h.app.inject({ url: "/v1/audit?action=consent.changed", headers: h.auth(h.keys.admin) });
     expect(onlyConsent.json<{ entries: { action: string }[] }>().entries.every((e) => e.action === "consent.changed")).toBe(true);
     expect((await h.app.inject({ url: "/v1/audit?action=nope", headers: h.auth(h.keys.admin) })).statusCode).toBe(400);

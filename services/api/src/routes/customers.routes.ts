@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { createJobOutcomeRepo } from "@lifecycle/db";
+import { createAuditLogRepo, createJobOutcomeRepo } from "@lifecycle/db";
 import { channelOfQueue, followUpJobParts } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
@@ -144,6 +144,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
           throw notFound(request.params.id);
         case "Erased":
           request.log.info({ customerId: request.params.id, erased: outcome.result.erased, apiKeyId }, "personal data erased");
+          await createAuditLogRepo(deps.pool).record({ actor: `key:${apiKeyId}`, action: "customer.erased", subject: request.params.id, details: { erased: outcome.result.erased } });
           return outcome.result;
       }
     },
