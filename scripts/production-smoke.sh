@@ -122,7 +122,8 @@ env_of() { # the environment a deployment gives the container (Dockerfile ENV + 
   printf '%s\n' NODE_ENV=production SERVICE="$service" LOG_LEVEL=info \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" REDIS_URL="$redis_url" QUEUE_PREFIX="$run_id" \
     KAFKA_BROKERS="127.0.0.1:$kafka_port"
-  if [ "$service" = api ]; then printf '%s\n' API_HOST=127.0.0.1 API_PORT="${port_of[$service]}"
+  # API_DOCS=public: the check below reads the docs without a key (by default they need a read key).
+  if [ "$service" = api ]; then printf '%s\n' API_HOST=127.0.0.1 API_PORT="${port_of[$service]}" API_DOCS=public
   else printf '%s\n' PROBE_HOST=127.0.0.1 PROBE_PORT="${port_of[$service]}"; fi
 }
 status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
@@ -161,7 +162,7 @@ done
 # Files the API reads at run time (the dashboard's pages and assets, chart.js, the OpenAPI
 # document) are found from the bundle; the queue board is mounted and asks for an admin key.
 api="http://127.0.0.1:${port_of[api]}"
-for check in /dashboard=200 /dashboard/assets/chart.umd.min.js=200 /docs/json=200 /admin/queues=401; do
+for check in /dashboard=200 /dashboard/assets/chart.umd.min.js=200 /docs/json=200 /docs/static/swagger-ui-bundle.js=200 /admin/queues=401; do
   path="${check%=*}" code="$(status_of "$api${check%=*}")"
   [ "$code" = "${check#*=}" ] || { tail -n 20 "$work/api.log" >&2; fail "GET $path answered $code from the production API, not ${check#*=}"; }
 done

@@ -396,7 +396,7 @@ describe("alerts, metrics and events routes", () => {
   });
 
   test("the OpenAPI document describes the routes and their parameters", async () => {
-    const doc = z.object({ paths: z.record(z.string(), z.record(z.string(), z.object({ parameters: z.array(z.object({ name: z.string() })).optional() }).loose())) }).parse((await h.app.inject({ url: "/docs/json" })).json());
+    const doc = z.object({ paths: z.record(z.string(), z.record(z.string(), z.object({ parameters: z.array(z.object({ name: z.string() })).optional() }).loose())) }).parse((await h.app.inject({ url: "/docs/json", headers: h.auth(h.keys.read) })).json());
     expect(doc.paths["/v1/alerts/at-risk"]?.get?.parameters?.map((p) => p.name)).toEqual(["limit", "cursor"]);
     expect(doc.paths["/v1/metrics"]?.get?.parameters?.map((p) => p.name)).toEqual(["from", "to", "groupBy"]);
     expect(doc.paths["/v1/alerts/stream"]?.get).toBeDefined();
