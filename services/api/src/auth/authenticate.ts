@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiKeyRepo, ApiScope } from "@lifecycle/db";
-import { problem } from "../http/problem.js";
+import { problem, sendProblem } from "../http/problem.js";
 import { createRequestLimiters, type RequestLimits } from "./request-limits.js";
 
 declare module "fastify" {
@@ -37,15 +37,11 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply, ke
   const key = presentedKey(request);
   const found = key ? await keys.verify(key) : undefined;
   if (!found) {
-    await reply
-      .status(401)
-      .header("www-authenticate", challenge)
-      .type("application/problem+json")
-      .send({ ...problem(401, key ? "the API key is not valid (unknown or revoked)" : "an API key is required: Authorization: Bearer <key>"), instance: request.url });
+    await sendProblem(reply, request, problem(401, key ? "the API key is not valid (unknown, revoked or expired)" : "an API key is required: Authorization: Bearer <key>"), { "www-authenticate": challenge });
     return false;
   }
   if (!found.scopes.includes(scope) && !found.scopes.includes("admin")) {
-    await reply.status(403).type("application/problem+json").send({ ...problem(403, `this API key lacks the '${scope}' scope`), instance: request.url });
+    await sendProblem(reply, request, problem(403, `this API key lacks the '${scope}' scope`));
     return false;
   }
   request.apiKey = found;

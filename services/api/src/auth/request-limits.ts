@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { problem } from "../http/problem.js";
+import { problem, sendProblem } from "../http/problem.js";
 
 /** Requests a minute, counted per process (each API replica keeps its own counts). */
 export interface RequestLimits {
@@ -29,11 +29,7 @@ export function createRequestLimiters(app: FastifyInstance, limits: RequestLimit
 
   const refuse = async (reply: FastifyReply, request: FastifyRequest, check: Check, detail: string) => {
     const seconds = check.isAllowed ? 1 : Math.max(1, check.ttlInSeconds);
-    await reply
-      .status(429)
-      .header("retry-after", String(seconds))
-      .type("application/problem+json")
-      .send({ ...problem(429, `${detail}; retry in ${seconds} s`), instance: request.url });
+    await sendProblem(reply, request, problem(429, `${detail}; retry in ${seconds} s`), { "retry-after": String(seconds) });
   };
 
   return {

@@ -44,10 +44,19 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * Answers a problem: the one place every error answer is written (the handlers below, the router's
+ * errors, authentication, the limits, a route that answers one itself), so all are
+ * `application/problem+json` with the request as `instance`.
+ */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.status(p.status).headers(headers).type("application/problem+json").send({ ...p, instance: request.url });
+}
+
 /** Error and not-found handlers that answer `application/problem+json`. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const send = (p: Problem) => reply.status(p.status).type("application/problem+json").send({ ...p, instance: request.url });
+    const send = (p: Problem, headers?: Record<string, string>) => sendProblem(reply, request, p, headers);
     if (error instanceof HttpProblem) return send(problem(error.status, error.message));
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? "request";
@@ -58,8 +67,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
     // for too much now; the connection is free again and other requests go on.
     if (sqlStateOf(error) === QUERY_CANCELED) {
       request.log.warn({ err: error }, "query cancelled by the statement timeout");
-      void reply.header("retry-after", "5");
-      return send(problem(503, "the query ran past the API's statement timeout (PG_STATEMENT_TIMEOUT_MS); narrow the request or retry later"));
+      return send(problem(503, "the query ran past the API's statement timeout (PG_STATEMENT_TIMEOUT_MS); narrow the request or retry later"), { "retry-after": "5" });
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, "response did not match its schema");
@@ -74,7 +82,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
     return send(problem(status, error.message));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).type("application/problem+json").send({ ...problem(404, `no route ${request.method} ${request.url.split("?")[0] ?? ""}`), instance: request.url });
+    void sendProblem(reply, request, problem(404, `no route ${request.method} ${request.url.split("?")[0] ?? ""}`));
   });
 }
 
@@ -93,5 +101,5 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
         ? "a path parameter is longer than the router accepts"
         : error.message;
   if (status >= 500) request.log.error({ err: error }, "request failed in the router");
-  void reply.status(status).type("application/problem+json").send({ ...problem(status, status >= 500 ? undefined : detail), instance: request.url });
+  void sendProblem(reply, request, problem(status, status >= 500 ? undefined : detail));
 }

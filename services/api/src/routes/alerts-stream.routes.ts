@@ -5,7 +5,7 @@ import { z } from "zod";
 import { StageChangedData, type StageChanged } from "@lifecycle/events";
 import { DEFAULT_STREAM_LIMITS, type ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
-import { KEYED_ERRORS } from "./alerts.schemas.js";
+import { KEYED_ERRORS } from "../http/schemas.js";
 
 /** What each alert's `data:` line holds (JSON on one line). */
 export const AlertData = z.object({

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../deps.js";
 import { listAtRisk, type AtRiskRow } from "./alerts-at-risk.query.js";
-import { KEYED_ERRORS, Instant, Money } from "./alerts.schemas.js";
+import { KEYED_ERRORS, Instant, Money } from "../http/schemas.js";
 import { alertStreamRoutes } from "./alerts-stream.routes.js";
 import { eventsRoutes } from "./events.routes.js";
 import { metricsRoutes } from "./metrics.routes.js";

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AUDIT_ACTIONS, createAuditLogRepo } from "@lifecycle/db";
 import type { ApiDeps } from "../deps.js";
-import { KEYED_ERRORS } from "./alerts.schemas.js";
+import { KEYED_ERRORS } from "../http/schemas.js";
 
 const AuditQuery = z.object({
   action: z.enum(AUDIT_ACTIONS).optional().describe("Only this action"),

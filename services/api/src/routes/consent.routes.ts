@@ -7,7 +7,7 @@ import { ConsentChannel, type LifecycleEvent } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { withTimeout } from "../http/with-timeout.js";
-import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
+import { KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 import { CustomerParams } from "./customers.schemas.js";
 import { PUBLISH_TIMEOUT_MS, validate } from "./events.routes.js";
 

@@ -4,9 +4,10 @@ import { createAuditLogRepo, createJobOutcomeRepo } from "@lifecycle/db";
 import { channelOfQueue, followUpJobParts } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
+import { Instant, KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 import { erasePersonalData } from "./customers.erasure.js";
 import { customerPage, findCustomer } from "./customers.read.js";
-import { Customer, CustomerPage, CustomerParams, ErasureResult, ListQuery, ProblemSchema, TimelinePage, TimelineQuery } from "./customers.schemas.js";
+import { Customer, CustomerPage, CustomerParams, ErasureResult, ListQuery, TimelinePage, TimelineQuery } from "./customers.schemas.js";
 import { timelinePage } from "./customers.timeline.js";
 import { CUSTOMER_EXISTS } from "./customers.sql.js";
 
@@ -20,11 +21,11 @@ const FollowUpOutcomes = z.object({
       status: z.enum(["sent", "skipped", "failed", "held-out"]),
       detail: z.string().nullable().describe("What was sent, why it was skipped, or the last error"),
       attempts: z.number().int(),
-      finishedAt: z.iso.datetime(),
+      finishedAt: Instant,
     }),
   ),
 });
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+const problems = KEYED_ERRORS;
 const notFound = (id: string) => new HttpProblem(404, `no customer with id ${JSON.stringify(id)}`);
 
 const LIST_DESCRIPTION = `A CRM's incremental sync: customers in (updatedAt, id) order, paged by an opaque cursor.
@@ -46,7 +47,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         summary: "A customer's stage, CLV, purchases, latest survey scores and health",
         security,
         params: CustomerParams,
-        response: { 200: Customer, ...problems, 404: ProblemSchema },
+        response: { 200: Customer, ...problems, 404: ProblemResponse.describe("No such customer") },
       },
     },
     async (request) => {
@@ -66,7 +67,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         description: "Outcomes of finished follow-up jobs, newest first (at most 200). Jobs still waiting are in the queues (/admin/queues).",
         security,
         params: CustomerParams,
-        response: { 200: FollowUpOutcomes, ...problems, 404: ProblemSchema },
+        response: { 200: FollowUpOutcomes, ...problems, 404: ProblemResponse.describe("No such customer") },
       },
     },
     async (request) => {
@@ -93,7 +94,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         security,
         params: CustomerParams,
         querystring: TimelineQuery,
-        response: { 200: TimelinePage, ...problems, 404: ProblemSchema },
+        response: { 200: TimelinePage, ...problems, 404: ProblemResponse.describe("No such customer") },
       },
     },
     async (request) => {
@@ -131,7 +132,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
           "Clears e-mail, name, birthday, referrer and cancel reason from the profile and the stored events (with survey comments, cancel reasons and referral codes), removes the customer's follow-up jobs from the queues (a running one is scrubbed, and nothing is sent to an erased customer), gives up follow-ups not yet run, and publishes `lifecycle.customer.erased` on `lifecycle-stage-changed` so CRMs erase their copy. Keeps the customer id (the CRM's key), orders, amounts, tickets, scores, stages and CLV. Idempotent: a repeat answers 200 with zero counts (and announces the erasure again). Every call is recorded with the API key that made it.",
         security,
         params: CustomerParams,
-        response: { 200: ErasureResult, ...problems, 404: ProblemSchema },
+        response: { 200: ErasureResult, ...problems, 404: ProblemResponse.describe("No such customer") },
       },
     },
     async (request) => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Instant } from "../http/schemas.js";
 import { Stage } from "@lifecycle/events";
 
 /** Text Postgres can store: anything but NUL (a query with one fails, so it must be a 400). */
@@ -110,7 +111,6 @@ export const TimelineQuery = z.strictObject({
   before: BeforeParam.optional().describe("`nextCursor` of the previous page, or an ISO 8601 instant: only items strictly before it"),
 });
 
-const Instant = z.iso.datetime().describe("ISO 8601, UTC");
 const Money = z.string().describe('Decimal string in the base currency, as stored (4 decimals), e.g. "19.9900"');
 const Score = z.object({ score: z.number().int(), at: Instant }).nullable();
 
@@ -148,7 +148,7 @@ export const Customer = z.object({
   openTickets: z.number().int(),
   acquisitionChannel: z.string().nullable(),
   registeredAt: Instant.nullable(),
-  updatedAt: z.iso.datetime().describe("When the stage or the facts last changed; exact to the microsecond (usable as `updatedSince`)"),
+  updatedAt: Instant.describe("When the stage or the facts last changed; exact to the microsecond (usable as `updatedSince`)"),
 });
 export type Customer = z.infer<typeof Customer>;
 
@@ -199,13 +199,3 @@ export const ErasureResult = z.object({
     .describe("Rows changed in each place by this call; all 0 when a previous call erased everything already"),
 });
 export type ErasureResult = z.infer<typeof ErasureResult>;
-
-/** RFC 9457 problem details (see http/problem.ts), for the documented error answers. */
-export const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});

@@ -4,6 +4,8 @@ import { computeMeasures } from "@lifecycle/engine";
 import { LIFECYCLE_STAGES, Stage } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
+import { Instant, InstantParam, KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
+import { withTimeout } from "../http/with-timeout.js";
 import { checkPeriod } from "./period-limit.js";
 
 // Aggregates the ops dashboard draws and the customer and alert routes do not give: customers
@@ -18,11 +20,10 @@ const TREND_CONCURRENCY = 4;
 const QUEUE_TIMEOUT_MS = 2_000;
 const JOB_STATES = ["waiting", "prioritized", "delayed", "active", "waiting-children", "completed", "failed"] as const;
 
-const Instant = z.iso.datetime({ offset: true });
 const Period = z
   .object({
-    from: Instant.describe("Start of the period, inclusive (RFC 3339)"),
-    to: Instant.describe("End of the period, exclusive (RFC 3339)"),
+    from: InstantParam.describe("Start of the period, inclusive (RFC 3339)"),
+    to: InstantParam.describe("End of the period, exclusive (RFC 3339)"),
   })
   .refine((p) => Date.parse(p.from) < Date.parse(p.to), { message: "`from` must be before `to`", path: ["to"] });
 
@@ -72,13 +73,9 @@ export const QueueHealth = z.object({
 });
 export type QueueHealth = z.infer<typeof QueueHealth>;
 
-/** RFC 9457 problem details (http/problem.ts), for the documented error answers. */
-const Problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), instance: z.string().optional() });
-const errors = { 401: Problem.describe("No API key, or an unknown or revoked one"), 403: Problem.describe("The key lacks the read scope") };
-const periodErrors = { ...errors, 400: Problem.describe("Invalid period") };
-
-const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new HttpProblem(503, `the queues did not answer in ${ms} ms`)), ms).unref())]);
+const { 401: unauthorized, 403: forbidden, 429: limited } = KEYED_ERRORS;
+const errors = { 401: unauthorized, 403: forbidden, 429: limited };
+const periodErrors = { ...errors, 400: ProblemResponse.describe("Invalid period") };
 
 const read = { scope: "read" } as const;
 const security = [{ apiKey: [] }];
@@ -147,7 +144,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
     },
   );
 
-  app.get("/v1/queues", { config: read, schema: { tags: ["dashboard"], summary: "Follow-up queue depth by job state", security, response: { 200: QueueHealth, ...errors, 503: Problem.describe("Redis did not answer in time") } } }, async () => {
+  app.get("/v1/queues", { config: read, schema: { tags: ["dashboard"], summary: "Follow-up queue depth by job state", security, response: { 200: QueueHealth, ...errors, 503: ProblemResponse.describe("Redis did not answer in time") } } }, async () => {
     const queues = await withTimeout(
       Promise.all(
         deps.queues.map(async (q) => {
@@ -156,6 +153,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
         }),
       ),
       QUEUE_TIMEOUT_MS,
+      () => new HttpProblem(503, `the queues did not answer in ${QUEUE_TIMEOUT_MS} ms`),
     );
     return { queues };
   });

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { decodeForIngest, REJECTION_KINDS, type LifecycleEvent, type Rejection, type Result } from "@lifecycle/events";
 import { ATTR, recordFailure, SpanKind, withSpan } from "@lifecycle/telemetry";
 import type { ApiDeps } from "../deps.js";
-import { problem } from "../http/problem.js";
+import { problem, sendProblem } from "../http/problem.js";
 import { withTimeout } from "../http/with-timeout.js";
-import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
+import { KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 
 const MAX_BATCH = 1_000;
 /** How long producing may take before the answer is 503 (see withTimeout). */
@@ -98,11 +98,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
           } catch (err) {
             request.log.error({ err, events: valid.length }, "could not produce events to Kafka");
             recordFailure(span, err);
-            return reply
-              .status(503)
-              .header("retry-after", "5")
-              .type("application/problem+json")
-              .send({ ...problem(503, "Kafka is unavailable: no event was accepted; retry the batch (event ids make a re-send safe)"), instance: request.url });
+            return sendProblem(reply, request, problem(503, "Kafka is unavailable: no event was accepted; retry the batch (event ids make a re-send safe)"), { "retry-after": "5" });
           }
         }
         request.log.info({ accepted: valid.length, rejected: items.length - valid.length }, "events received over HTTP");

@@ -4,16 +4,14 @@ import { computeMeasures, MeasuresQueryError, type MeasuresReport } from "@lifec
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { checkPeriod } from "./period-limit.js";
-import { DAY_MS, Instant, KEYED_ERRORS, Money } from "./alerts.schemas.js";
+import { DAY_MS, Instant, InstantParam, KEYED_ERRORS, Money } from "../http/schemas.js";
 
 const DEFAULT_PERIOD_DAYS = 30;
-const DATETIME_MESSAGE = "must be an ISO 8601 date-time with an offset, e.g. 2025-01-31T00:00:00Z";
-const DateTimeParam = z.iso.datetime({ offset: true, error: DATETIME_MESSAGE });
 
 const MetricsQuery = z
   .object({
-    from: DateTimeParam.optional().describe(`Start of the period, inclusive. @defaultValue ${DEFAULT_PERIOD_DAYS} days before \`to\``),
-    to: DateTimeParam.optional().describe("End of the period, exclusive. @defaultValue now"),
+    from: InstantParam.optional().describe(`Start of the period, inclusive. @defaultValue ${DEFAULT_PERIOD_DAYS} days before \`to\``),
+    to: InstantParam.optional().describe("End of the period, exclusive. @defaultValue now"),
     groupBy: z
       .enum(["stage", "channel", "none"], { error: "must be one of stage, channel, none" })
       .default("none")

@@ -4,7 +4,7 @@ import { ChannelName, Locale, PlaybookName } from "@lifecycle/events";
 import { loadFollowUpTemplates } from "@lifecycle/templates";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
-import { KEYED_ERRORS, ProblemResponse } from "./alerts.schemas.js";
+import { KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 import { CustomerId } from "./customers.schemas.js";
 import { findTemplateCustomer } from "./playbook-preview.query.js";
 

@@ -5,14 +5,12 @@ import { PLAYBOOKS } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { checkPeriod } from "./period-limit.js";
-import { DAY_MS, Instant, KEYED_ERRORS } from "./alerts.schemas.js";
+import { DAY_MS, Instant, InstantParam, KEYED_ERRORS } from "../http/schemas.js";
 import { countUplift, type GroupCounts } from "./playbook-uplift.query.js";
 
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 365;
 const DEFAULT_PERIOD_DAYS = 90;
-const DATETIME_MESSAGE = "must be an ISO 8601 date-time with an offset, e.g. 2025-01-31T00:00:00Z";
-const DateTimeParam = z.iso.datetime({ offset: true, error: DATETIME_MESSAGE });
 const DAYS_MESSAGE = `must be a whole number of days from 1 to ${MAX_DAYS}`;
 const CONFIDENCE_MESSAGE = "must be 0.9, 0.95 or 0.99";
 
@@ -25,8 +23,8 @@ const UpliftQuery = z
       .max(MAX_DAYS, DAYS_MESSAGE)
       .default(DEFAULT_DAYS)
       .describe(`A customer converts with a purchase within this many days after the follow-up was due. @defaultValue ${DEFAULT_DAYS}`),
-    from: DateTimeParam.optional().describe(`Follow-ups due from here, inclusive. @defaultValue ${DEFAULT_PERIOD_DAYS} days before \`to\``),
-    to: DateTimeParam.optional().describe("Follow-ups due before here, exclusive. @defaultValue the engine's now (the event-time watermark when it runs on one)"),
+    from: InstantParam.optional().describe(`Follow-ups due from here, inclusive. @defaultValue ${DEFAULT_PERIOD_DAYS} days before \`to\``),
+    to: InstantParam.optional().describe("Follow-ups due before here, exclusive. @defaultValue the engine's now (the event-time watermark when it runs on one)"),
     confidence: z.coerce
       .number({ error: CONFIDENCE_MESSAGE })
       .pipe(z.union([z.literal(0.9), z.literal(0.95), z.literal(0.99)], { error: CONFIDENCE_MESSAGE }))

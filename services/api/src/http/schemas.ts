@@ -1,6 +1,6 @@
-// Schemas shared by the alerts, metrics and events routes: the problem answer, money and
-// timestamps as they appear in responses. Responses go through zod (fastify-type-provider-zod's
-// serializer), so these are also what the OpenAPI document shows.
+// The HTTP schemas every route shares: the problem answer and the error answers of keyed routes,
+// money, and instants as responses give them and as parameters take them. Responses go through
+// zod (fastify-type-provider-zod's serializer), so these are also what the OpenAPI document shows.
 import { z } from "zod";
 
 /** RFC 9457 problem details, as `installProblemHandlers` and the auth hook answer them. */
@@ -26,7 +26,10 @@ export const KEYED_ERRORS = {
 /** A base-currency amount as a decimal string to the cent, e.g. "1234.50" (never a float). */
 export const Money = z.string().regex(/^-?\d+\.\d{2}$/).describe("Amount in the base currency, decimal string to the cent");
 
-/** An instant as an RFC 3339 UTC timestamp. */
+/** An instant in a response: an RFC 3339 UTC timestamp (`Date.toISOString()`). */
 export const Instant = z.iso.datetime();
+
+/** An instant as a parameter: RFC 3339 with any offset. */
+export const InstantParam = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with an offset, e.g. 2025-01-31T00:00:00Z" });
 
 export const DAY_MS = 86_400_000;
