@@ -171,6 +171,8 @@ describe("limits before authentication, per key after it, and a quiet /readyz", 
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await l.app.inject({ url: "/readyz", remoteAddress: "198.51.100.30" }));
     expect(answers.map((a) => a.statusCode)).toEqual([503, 503, 503, 429]);
+    expect(answers[3]?.headers["content-type"]).toContain("application/problem+json");
+    expect(answers[3]?.json()).toMatchObject({ status: 429, detail: expect.stringMatching(/^rate limit of 3 requests a minute exceeded; retry in \d+ s$/) });
     expect(answers[0]?.json()).toEqual({ status: "not ready", checks: { postgres: { ok: true }, kafka: { ok: false } } });
     expect(answers[0]?.body).not.toMatch(/ECONNREFUSED|10\.1\.2\.3|svc-lifecycle/);
   });

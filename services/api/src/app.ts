@@ -8,7 +8,7 @@ import type { Logger } from "@lifecycle/logging";
 import { authorize, installAuthentication } from "./auth/authenticate.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
-import { answerFrameworkError, installProblemHandlers, problem } from "./http/problem.js";
+import { answerFrameworkError, HttpProblem, installProblemHandlers } from "./http/problem.js";
 import { createReadGate } from "./http/read-gate.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { auditRoutes } from "./routes/audit.routes.js";
@@ -61,7 +61,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   await app.register(rateLimit, {
     global: false,
     keyGenerator: (request) => `ip:${request.ip}`,
-    errorResponseBuilder: (_request, context) => ({ ...problem(429, `rate limit of ${context.max} requests a minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`), statusCode: 429 }),
+    // Thrown by the plugin: the error handler answers it as a problem like every other error.
+    errorResponseBuilder: (_request, context) => new HttpProblem(429, `rate limit of ${context.max} requests a minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
   await app.register(swagger, {
     openapi: {
