@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 
-import { rfmSummary, type Purchase, type RfmSummary } from "./rfm-summary.js";
+import { rfmSummary, utcDay, type Purchase, type RfmSummary } from "./rfm-summary.js";
 
 // This file is packages/domain/src/clv/…; five levels up is the directory that holds shared/.
 const DATA_DIR = new URL("../../../../../shared/data/cdnow/", import.meta.url);
@@ -49,4 +49,22 @@ export function loadCdnowSample(end: Date = CALIBRATION_END): CdnowCustomer[] {
 /** The full cohort (23,570 customers), keyed by the master id. */
 export function loadCdnowMaster(end: Date = CALIBRATION_END): CdnowCustomer[] {
   return summarise(loadPurchases("CDNOW_master.txt", 0), end);
+}
+
+/** The end of the sample's data and of the published 39-week holdout: 1998-06-30. */
+export const HOLDOUT_END = new Date(Date.UTC(1998, 5, 30));
+
+/**
+ * The sample split at the calibration end, for holdout validation: each customer's calibration
+ * summary and the times of the holdout's repeat transactions (distinct UTC purchase days after the
+ * calibration end, in weeks from it, up to `end`).
+ */
+export function loadCdnowSampleHoldout(calibrationEnd: Date = CALIBRATION_END, end: Date = HOLDOUT_END): (CdnowCustomer & { holdoutTimes: number[] })[] {
+  const [calibrationDay, endDay] = [utcDay(calibrationEnd), utcDay(end)];
+  return [...loadPurchases("CDNOW_sample.txt", 1)].flatMap(([id, purchases]) => {
+    const summary = rfmSummary({ purchases, end: calibrationEnd });
+    if (!summary) return [];
+    const days = new Set(purchases.map((p) => utcDay(p.time)).filter((d) => d > calibrationDay && d <= endDay));
+    return [{ id: String(Number(id)), ...summary, holdoutTimes: [...days].sort((u, v) => u - v).map((d) => (d - calibrationDay) / 7) }];
+  });
 }

@@ -24,8 +24,21 @@ export {
   type GammaGammaFit,
   type GammaGammaParams,
 } from "./gamma-gamma.js";
+export { judgeFit, type FitGuard, type FitJudgement, type FitRejectionReason, type FitToJudge } from "./fit-guard.js";
+export {
+  validateHoldout,
+  type CalibrationSummary,
+  type ConditionalExpectation,
+  type HoldoutCustomer,
+  type HoldoutGroup,
+  type HoldoutValidation,
+  type HoldoutValidationInput,
+  type TrackingPoint,
+} from "./holdout-validation.js";
 export {
   minimizePositive,
+  POSITIVE_LOWER_BOUND,
+  POSITIVE_UPPER_BOUND,
   nelderMead,
   type MinimizePositiveOptions,
   type NelderMeadOptions,

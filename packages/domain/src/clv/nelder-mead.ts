@@ -112,12 +112,16 @@ export type MinimizePositiveOptions = Omit<NelderMeadOptions, "f" | "start"> & {
   restarts?: number;
 };
 
+/** {@link minimizePositive}'s default parameter bounds, which the fit guard checks fits against. */
+export const POSITIVE_LOWER_BOUND = 1e-8;
+export const POSITIVE_UPPER_BOUND = 1e8;
+
 /** Minimise over positive parameters by running Nelder–Mead on their logarithms. */
 export function minimizePositive({
   f,
   start,
-  lowerBound = 1e-8,
-  upperBound = 1e8,
+  lowerBound = POSITIVE_LOWER_BOUND,
+  upperBound = POSITIVE_UPPER_BOUND,
   restarts = 3,
   ...options
 }: MinimizePositiveOptions): NelderMeadResult {
