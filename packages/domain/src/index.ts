@@ -12,6 +12,7 @@ export {
   type FittedModels,
   type Prediction,
 } from "./evaluate/evaluate-customer.js";
+export { expectedLifespan, MIN_CHURN_HISTORY_DAYS, type Lifespan, type LifespanSource, type MeasuredChurn } from "./evaluate/lifespan.js";
 export * from "./measures/index.js";
 export * from "./playbooks/index.js";
 export * from "./delivery/index.js";

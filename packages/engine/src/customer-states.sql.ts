@@ -78,7 +78,8 @@ UPDATE customers c SET
        stage_review_at = e.review_at,
        p_alive = e.p_alive, p_alive_below_at = e.p_alive_below_at, expected_purchases = e.expected_purchases,
        expected_spend = e.expected_spend, predicted_clv = e.predicted_clv, clv_model_id = e.model_id,
-       simple_clv = e.simple_clv, profit_clv = e.profit_clv, clv_cac_ratio = e.clv_cac_ratio,
+       historical_clv = e.historical_clv, simple_clv = e.simple_clv, profit_clv = e.profit_clv, clv_cac_ratio = e.clv_cac_ratio,
+       clv_lifespan_years = e.lifespan_years, clv_lifespan_source = e.lifespan_source,
        health_score = e.health_score, health_components = e.health_components, evaluated_at = e.evaluated_at,
        -- CRMs page by updated_at: a stage change is news, a refreshed prediction is not.
        updated_at = CASE WHEN e.transition_at IS NOT NULL THEN now() ELSE c.updated_at END
@@ -89,7 +90,8 @@ UPDATE customers c SET
        latest_ces smallint, latest_ces_at timestamptz,
        stage text, reason text, since timestamptz, transition_reason text, transition_at timestamptz,
        review_at timestamptz, p_alive float8, p_alive_below_at timestamptz, expected_purchases float8,
-       expected_spend numeric, predicted_clv numeric, model_id bigint, simple_clv numeric, profit_clv numeric,
+       expected_spend numeric, predicted_clv numeric, model_id bigint, historical_clv numeric, simple_clv numeric, profit_clv numeric,
+       lifespan_years float8, lifespan_source text,
        clv_cac_ratio float8, health_score smallint, health_components jsonb, evaluated_at timestamptz)
  WHERE c.customer_id = e.customer_id
 `;

@@ -3,6 +3,7 @@ import type { OutboxRepo, Queryable } from "@lifecycle/db";
 import { evaluateCustomer, triggersForTransition, type CustomerState, type FollowUpIntent, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
 import { writeFollowUps, type TraceOf } from "./follow-up-message.js";
 import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
+import { loadAnnualChurn } from "./annual-churn.js";
 
 /** A customer as LOAD_CUSTOMER_STATES returns it: numerics as exact strings, as pg gives them. */
 interface StateRow {
@@ -148,6 +149,8 @@ export async function evaluateCustomers({
   const { rules } = settings;
   const rows = (await tx.query<StateRow>(LOAD_CUSTOMER_STATES, [customerIds, rules.detractorMaxScore, rules.lowCsatMaxScore, rules.highCesMinScore])).rows;
 
+  // The base's measured annual churn (the sweep measures it): the simple CLV's lifespan.
+  const churn = await loadAnnualChurn(tx);
   const saves: unknown[] = [];
   const transitions: unknown[] = [];
   const followUps: FollowUpIntent[] = [];
@@ -156,7 +159,7 @@ export async function evaluateCustomers({
     if (row.first_order_event_id !== null && row.first_purchase_at !== null) {
       firstOrders.push({ customerId: row.customer_id, eventId: row.first_order_event_id, time: row.first_purchase_at });
     }
-    const e = evaluateCustomer({ state: toState(row), now, models, settings });
+    const e = evaluateCustomer({ state: toState(row), now, models, settings, churn });
     const p = e.prediction;
     saves.push({
       customer_id: row.customer_id,
@@ -188,7 +191,11 @@ export async function evaluateCustomers({
       expected_spend: money(p?.expectedSpend),
       predicted_clv: money(p?.predictedClv),
       model_id: p?.modelId ?? null,
+      // The same value as the stage-changed snapshot below: the one historical CLV (whole cents).
+      historical_clv: money(e.historicalClv),
       simple_clv: money(e.simpleClv),
+      lifespan_years: num(e.lifespan?.years),
+      lifespan_source: e.lifespan?.source ?? null,
       profit_clv: money(e.profitClv),
       clv_cac_ratio: num(e.clvCacRatio),
       health_score: e.health.score,

@@ -1,6 +1,7 @@
 import { inTransaction, withClient, type OutboxRepo, type Pool } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
 import type { Clock } from "./clock.js";
+import { refreshAnnualChurn } from "./annual-churn.js";
 import { evaluateCustomers } from "./evaluate-customers.js";
 import type { ModelCache } from "./models.repo.js";
 
@@ -33,6 +34,9 @@ export async function sweepDueCustomers({ pool, outbox, clock, models, settings,
     try {
       const now = await clock.read(client);
       if (!now) return { ran: false, why: "no event seen yet (watermark clock)" };
+      // The simple CLV's lifespan rests on the base's annual churn: measured here, one runner at a
+      // time, at most daily in clock time, before the due customers are evaluated with it.
+      await refreshAnnualChurn(client, now);
       const fitted = await models.get(client);
       let evaluated = 0;
       let transitions = 0;

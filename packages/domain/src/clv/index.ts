@@ -48,6 +48,7 @@ export { predictiveClv, type PredictiveClv, type PredictiveClvInput } from "./pr
 export { rfmSummary, utcDay, type Purchase, type RfmSummary, type RfmSummaryInput } from "./rfm-summary.js";
 export {
   clvCacRatio,
+  historicalClvCents,
   lifespanYearsFromChurn,
   profitClvCents,
   recurringRevenueCents,

@@ -7,6 +7,16 @@ export function roundCents(cents: number): number {
   return Math.sign(snapped) * Math.round(Math.abs(snapped));
 }
 
+/**
+ * Historical CLV = (Σ purchases − Σ refunds) × gross margin, in whole cents. The one definition:
+ * the engine stores this value, the stage-changed event carries it and every reader (API,
+ * measures, follow-ups) reads the stored column, so no two places can apply the margin apart.
+ * Rounded once, here, so every two-decimal rendering of it agrees.
+ */
+export function historicalClvCents({ netRevenueCents, margin }: { netRevenueCents: number; margin: number }): number {
+  return roundCents(netRevenueCents * margin);
+}
+
 /** Simple CLV = average order value × purchases per year × lifespan in years. */
 export function simpleClvCents({
   averageOrderValueCents,

@@ -3,7 +3,7 @@ import { ageAtPAliveThreshold, conditionalExpectedTransactions, pAlive, type BgN
 import type { GammaGammaParams } from "../clv/gamma-gamma.js";
 import { predictiveClv } from "../clv/predictive-clv.js";
 import { utcDay, type RfmSummary } from "../clv/rfm-summary.js";
-import { clvCacRatio, profitClvCents, simpleClvCents } from "../clv/simple-clv.js";
+import { clvCacRatio, historicalClvCents, profitClvCents, simpleClvCents } from "../clv/simple-clv.js";
 import { healthScore, HealthSettings, type HealthScore } from "../health/health-score.js";
 import { decideTransition, type CurrentStage, type StageTransition } from "../stages/decide-transition.js";
 import { deriveStage, type DerivedStage } from "../stages/derive-stage.js";
@@ -11,16 +11,17 @@ import type { StageFacts } from "../stages/stage-facts.js";
 import { DeliverySettings } from "../delivery/decide-delivery.js";
 import { StageRules } from "../stages/stage-rules.js";
 import { PlaybookSettings } from "../playbooks/playbook-settings.js";
+import { expectedLifespan, type Lifespan, type MeasuredChurn } from "./lifespan.js";
 
 /** How value is computed: configuration, validated once at start-up. */
 export const ClvSettings = z.object({
   /** Horizon of predicted CLV and expected purchases, in days. @defaultValue 365 */
   horizonDays: z.number().positive().default(365),
-  /** Gross margin applied to revenue for profit figures (1 = revenue). @defaultValue 1 */
+  /** Gross margin: historical, predicted and profit CLV are revenue × margin (1 = revenue). @defaultValue 1 */
   margin: z.number().gt(0).max(1).default(1),
   /** Annual discount rate for predicted CLV. @defaultValue 0.1 */
   annualDiscountRate: z.number().min(0).lt(1).default(0.1),
-  /** Expected lifespan in years for the simple and profit CLV formulas. @defaultValue 3 */
+  /** Expected lifespan in years for the simple and profit CLV formulas, when no annual churn rate can be measured. @defaultValue 3 */
   lifespanYears: z.number().positive().default(3),
 });
 export type ClvSettings = z.infer<typeof ClvSettings>;
@@ -70,8 +71,11 @@ export interface Evaluation {
   stage: DerivedStage;
   transition?: StageTransition | undefined;
   prediction?: Prediction | undefined;
+  /** (Revenue − refunds) × margin, in whole cents (historicalClvCents). */
   historicalClv: number;
   simpleClv?: number | undefined;
+  /** The lifespan the simple and profit CLV used, and where it came from; with them. */
+  lifespan?: Lifespan | undefined;
   profitClv?: number | undefined;
   clvCacRatio?: number | undefined;
   health: HealthScore;
@@ -123,16 +127,30 @@ function predict(state: CustomerState, now: Date, models: FittedModels, settings
  * predictive CLV from the fitted models, the seed articles' simple and profit CLV, and the
  * health score. Pure: the engine loads the state, calls this, and writes the result.
  */
-export function evaluateCustomer({ state, now, models, settings }: { state: CustomerState; now: Date; models: FittedModels; settings: EngineSettings }): Evaluation {
+export function evaluateCustomer({
+  state,
+  now,
+  models,
+  settings,
+  churn,
+}: {
+  state: CustomerState;
+  now: Date;
+  models: FittedModels;
+  settings: EngineSettings;
+  /** The base's measured annual churn, when the engine has one: it sets the simple CLV's lifespan. */
+  churn?: MeasuredChurn | undefined;
+}): Evaluation {
   const prediction = predict(state, now, models, settings);
   const facts: StageFacts = { ...state.facts, pAliveBelowThresholdAt: prediction?.pAliveBelowAt };
   const stage = deriveStage({ facts, now, rules: settings.rules });
   const transition = decideTransition({ current: state.current, derived: stage, lastPurchaseAt: facts.lastPurchaseAt, now });
-  const historicalClv = (state.revenue - state.refunded) * settings.clv.margin;
+  const historicalClv = historicalClvCents({ netRevenueCents: (state.revenue - state.refunded) * 100, margin: settings.clv.margin }) / 100;
 
   let simpleClv: number | undefined;
   let profitClv: number | undefined;
   let ratio: number | undefined;
+  let lifespan: Lifespan | undefined;
   const first = facts.firstPurchaseAt;
   if (first && facts.purchaseCount > 0) {
     const aovCents = (state.revenue * 100) / facts.purchaseCount;
@@ -140,7 +158,8 @@ export function evaluateCustomer({ state, now, models, settings }: { state: Cust
     // buyer is not extrapolated to 52 purchases a year.
     const tenureYears = Math.max(1, (now.getTime() - first.getTime()) / DAY_MS / YEAR_DAYS);
     const perYear = facts.purchaseCount / tenureYears;
-    const lifespanYears = settings.clv.lifespanYears;
+    lifespan = expectedLifespan({ churn, settingYears: settings.clv.lifespanYears });
+    const lifespanYears = lifespan.years;
     const simpleCents = simpleClvCents({ averageOrderValueCents: aovCents, purchasesPerYear: perYear, lifespanYears });
     const cacCents = Math.round((state.acquisitionCost ?? 0) * 100);
     simpleClv = simpleCents / 100;
@@ -163,5 +182,5 @@ export function evaluateCustomer({ state, now, models, settings }: { state: Cust
     },
     settings.health,
   );
-  return { stage, transition, prediction, historicalClv, simpleClv, profitClv, clvCacRatio: ratio, health };
+  return { stage, transition, prediction, historicalClv, simpleClv, lifespan, profitClv, clvCacRatio: ratio, health };
 }

@@ -35,8 +35,8 @@ async function seedCustomer(pool: Pool, c: SeedCustomer) {
   const last = daysBefore(100);
   await pool.query(
     `INSERT INTO customers (customer_id, first_seen_at, last_event_at, purchase_count, purchase_days, first_purchase_at, last_purchase_at,
-                            revenue, stage, stage_reason, stage_since, p_alive, predicted_clv, health_score, evaluated_at)
-     VALUES ($1, $2, $3, $4, $4, $2, $3, $5, $6, $7, $8, $9, $10, $11, $12)`,
+                            revenue, historical_clv, stage, stage_reason, stage_since, p_alive, predicted_clv, health_score, evaluated_at)
+     VALUES ($1, $2, $3, $4, $4, $2, $3, $5, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [c.id, first, last, c.purchaseDays, c.revenue, c.stage, c.reason ?? "inactive-90d", daysBefore(10), c.pAlive ?? null, c.predictedClv ?? null, c.healthScore ?? null, EVALUATED_AT],
   );
 }

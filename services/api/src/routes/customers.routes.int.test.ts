@@ -79,6 +79,9 @@ describe("customer routes", () => {
           simple: expect.stringMatching(/^\d+\.\d{4}$/),
           profit: expect.stringMatching(/^-?\d+\.\d{4}$/),
           clvCacRatio: expect.any(Number),
+          // No year of stage history to measure churn on: the configured lifespan.
+          lifespanYears: 3,
+          lifespanSource: "setting",
         },
         purchaseCount: 3,
         firstPurchaseAt: "2025-05-02T10:00:00.000000Z",

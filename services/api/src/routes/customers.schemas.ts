@@ -126,13 +126,18 @@ export const Customer = z.object({
   stageReason: z.string().nullable().describe("Why the customer entered the stage, e.g. `first-purchase`, `inactive-90d`"),
   stageSince: Instant.nullable(),
   clv: z.object({
-    historical: Money.describe("Purchases − refunds"),
+    historical: Money.describe("(Purchases − refunds) × CLV_MARGIN, to the cent: the value the stage-changed event carries"),
     predicted: Money.nullable().describe("BG/NBD × Gamma-Gamma over the horizon, discounted; null before a model is fitted"),
     pAlive: z.number().nullable(),
     expectedPurchases: z.number().nullable().describe("Over the configured horizon"),
     expectedSpend: Money.nullable().describe("Per purchase (Gamma-Gamma)"),
-    simple: Money.nullable(),
-    profit: Money.nullable(),
+    simple: Money.nullable().describe("Average order value × purchases a year × lifespanYears"),
+    profit: Money.nullable().describe("Simple CLV × CLV_MARGIN − acquisition cost"),
+    lifespanYears: z.number().nullable().describe("The lifespan the simple and profit CLV used; null without a purchase"),
+    lifespanSource: z
+      .enum(["churn", "setting"])
+      .nullable()
+      .describe("`churn`: 1 ÷ the base's measured annual churn rate (a year of history or more); `setting`: CLV_LIFESPAN_YEARS"),
     clvCacRatio: z.number().nullable(),
   }),
   purchaseCount: z.number().int(),

@@ -8,6 +8,7 @@ const CUSTOMER_COLUMNS = `
   c.customer_id, c.stage, c.stage_reason, ${exact("c.stage_since")} AS stage_since,
   c.historical_clv::text AS historical_clv, c.predicted_clv::text AS predicted_clv, c.p_alive, c.expected_purchases,
   c.expected_spend::text AS expected_spend, c.simple_clv::text AS simple_clv, c.profit_clv::text AS profit_clv, c.clv_cac_ratio,
+  c.clv_lifespan_years, c.clv_lifespan_source,
   c.purchase_count, ${exact("c.first_purchase_at")} AS first_purchase_at, ${exact("c.last_purchase_at")} AS last_purchase_at,
   c.revenue::text AS revenue, c.refunded::text AS refunded,
   c.latest_nps, ${exact("c.latest_nps_at")} AS latest_nps_at, c.latest_csat, ${exact("c.latest_csat_at")} AS latest_csat_at,
