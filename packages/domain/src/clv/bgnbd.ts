@@ -3,13 +3,14 @@
 // Formulas and published checks: notes/clv-models.md sections 2(a) and 4.
 
 import { minimizePositive } from "./nelder-mead.js";
+import { groupCustomers, nonNegativeHorizon, rateScaleStart, type CountCustomer, type CustomerRows } from "./customer-rows.js";
 import { hyp2f1, logGamma, logSumExp } from "./special.js";
 
 /** Population parameters: purchase rate ~ Gamma(r, α); dropout probability ~ Beta(a, b). */
 export type BgNbdParams = { r: number; alpha: number; a: number; b: number };
 
 /** A customer's calibration summary (see rfmSummary). `weight` counts identical customers. */
-export type BgNbdCustomer = { x: number; tx: number; T: number; weight?: number };
+export type BgNbdCustomer = CountCustomer;
 
 export type BgNbdFit = BgNbdParams & {
   /** Sample log-likelihood (the sum, as BTYD and the papers report it; lifetimes prints the mean). */
@@ -20,43 +21,11 @@ export type BgNbdFit = BgNbdParams & {
   sampleSize: number;
 };
 
-// Customers grouped by identical (x, t_x, T), with the Γ terms shared by every row of one x.
-type Prepared = {
-  xs: number[];
-  xWeights: number[];
-  rows: { xIndex: number; tx: number; T: number; weight: number }[];
-  sampleSize: number;
-};
-
-function prepare(customers: readonly BgNbdCustomer[]): Prepared {
-  const xIndexOf = new Map<number, number>();
-  const rowIndexOf = new Map<string, number>();
-  const prepared: Prepared = { xs: [], xWeights: [], rows: [], sampleSize: 0 };
-  for (const { x, tx, T, weight = 1 } of customers) {
-    if (!(Number.isInteger(x) && x >= 0 && tx >= 0 && T >= tx && Number.isFinite(T) && weight > 0)) {
-      throw new RangeError(`BG/NBD: invalid customer x=${x} tx=${tx} T=${T} weight=${weight}`);
-    }
-    let xIndex = xIndexOf.get(x);
-    if (xIndex === undefined) {
-      xIndex = prepared.xs.push(x) - 1;
-      prepared.xWeights.push(0);
-      xIndexOf.set(x, xIndex);
-    }
-    prepared.xWeights[xIndex] = (prepared.xWeights[xIndex] ?? 0) + weight;
-    // t_x plays no part in the likelihood when x = 0; normalising it merges more rows.
-    const rowTx = x === 0 ? 0 : tx;
-    const key = `${x}:${rowTx}:${T}`;
-    const rowIndex = rowIndexOf.get(key);
-    const row = rowIndex === undefined ? undefined : prepared.rows[rowIndex];
-    if (row) row.weight += weight;
-    else rowIndexOf.set(key, prepared.rows.push({ xIndex, tx: rowTx, T, weight }) - 1);
-    prepared.sampleSize += weight;
-  }
-  return prepared;
-}
+const MODEL = "BG/NBD";
+const prepare = (customers: readonly BgNbdCustomer[]): CustomerRows => groupCustomers(customers, MODEL);
 
 // Σ ln A₁ + ln A₂ per distinct x, then ln(A₃ + δA₄) per row with log-sum-exp.
-function preparedLogLikelihood(data: Prepared, { r, alpha, a, b }: BgNbdParams): number {
+function preparedLogLikelihood(data: CustomerRows, { r, alpha, a, b }: BgNbdParams): number {
   const shared = r * Math.log(alpha) - logGamma(r) + logGamma(a + b) - logGamma(b);
   const logA4Factor: number[] = [];
   let ll = 0;
@@ -121,15 +90,8 @@ export function fitBgNbd({ customers, start, ...options }: FitBgNbdOptions): BgN
   };
 }
 
-function defaultStart(data: Prepared): BgNbdParams {
-  let sumX = 0;
-  let sumT = 0;
-  for (const row of data.rows) {
-    sumX += row.weight * (data.xs[row.xIndex] ?? 0);
-    sumT += row.weight * row.T;
-  }
-  const alpha = sumX > 0 && sumT > 0 ? sumT / sumX : 1;
-  return { r: 1, alpha, a: 1, b: 1 };
+function defaultStart(data: CustomerRows): BgNbdParams {
+  return { r: 1, alpha: rateScaleStart(data), a: 1, b: 1 };
 }
 
 export type BgNbdCustomerArgs = { params: BgNbdParams; x: number; tx: number; T: number };
@@ -144,7 +106,7 @@ export function pAlive({ params: { r, alpha, a, b }, x, tx, T }: BgNbdCustomerAr
 /** E[X(t)]: expected repeat purchases in (0, t] for a customer acquired at time 0 (eq. 9). */
 export function expectedTransactions({ params, t }: { params: BgNbdParams; t: number }): number {
   const { r, alpha, b } = params;
-  if (t <= 0) return nonNegativeHorizon(t);
+  if (t <= 0) return nonNegativeHorizon(t, MODEL);
   return nearUnitA(params.a, (a) => {
     const z = t / (alpha + t);
     const scaled = hyp2f1({ a: r, b, c: a + b - 1, z, logScale: r * (Math.log(alpha) - Math.log(alpha + t)) });
@@ -163,19 +125,13 @@ export function conditionalExpectedTransactions(args: BgNbdCustomerArgs & { t: n
  */
 export function expectedTransactionsIfAlive({ params, x, T, t }: BgNbdCustomerArgs & { t: number }): number {
   const { r, alpha, b } = params;
-  if (t <= 0) return nonNegativeHorizon(t);
+  if (t <= 0) return nonNegativeHorizon(t, MODEL);
   return nearUnitA(params.a, (a) => {
     const z = t / (alpha + T + t);
     const logScale = (r + x) * (Math.log(alpha + T) - Math.log(alpha + T + t));
     const scaled = hyp2f1({ a: r + x, b: b + x, c: a + b + x - 1, z, logScale });
     return ((a + b + x - 1) / (a - 1)) * (1 - scaled);
   });
-}
-
-// A zero horizon has no purchases (exactly 0, where the formula gives −0); a negative one is a bug.
-function nonNegativeHorizon(t: number): number {
-  if (t === 0) return 0;
-  throw new RangeError(`BG/NBD: the horizon t must be >= 0, got ${t}`);
 }
 
 // Eqs. 9 and 10 are 0/0 at a = 1 (the limit exists). Near it, average the two sides: the

@@ -15,6 +15,24 @@ export {
   type FitBgNbdOptions,
 } from "./bgnbd.js";
 export {
+  chooseModel,
+  MODEL_SETTINGS,
+  type ModelCandidate,
+  type ModelChoice,
+  type ModelSetting,
+} from "./choose-model.js";
+export {
+  COUNT_MODEL_KINDS,
+  countModel,
+  fitCountModel,
+  type CountModel,
+  type CountModelFit,
+  type CountModelKind,
+  type CountModelSpec,
+  type CountSummary,
+} from "./count-model.js";
+export { type CountCustomer } from "./customer-rows.js";
+export {
   conditionalExpectedSpend,
   fitGammaGamma,
   gammaGammaLogLikelihood,
@@ -44,6 +62,19 @@ export {
   type NelderMeadOptions,
   type NelderMeadResult,
 } from "./nelder-mead.js";
+export {
+  fitParetoNbd,
+  paretoNbdAgeAtPAliveThreshold,
+  paretoNbdConditionalExpectedTransactions,
+  paretoNbdExpectedTransactions,
+  paretoNbdExpectedTransactionsIfAlive,
+  paretoNbdLogLikelihood,
+  paretoNbdPAlive,
+  type FitParetoNbdOptions,
+  type ParetoNbdCustomerArgs,
+  type ParetoNbdFit,
+  type ParetoNbdParams,
+} from "./pareto-nbd.js";
 export { predictiveClv, type PredictiveClv, type PredictiveClvInput } from "./predictive-clv.js";
 export { rfmSummary, utcDay, type Purchase, type RfmSummary, type RfmSummaryInput } from "./rfm-summary.js";
 export {
@@ -56,4 +87,4 @@ export {
   simpleClvCents,
   type ClvCacRatio,
 } from "./simple-clv.js";
-export { hyp2f1, logBeta, logGamma, logSumExp, type Hyp2f1Args } from "./special.js";
+export { hyp2f1, logBeta, logGamma, logHyp2f1, logSumExp, type Hyp2f1Args } from "./special.js";

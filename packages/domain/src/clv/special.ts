@@ -69,13 +69,28 @@ const SERIES_MAX_TERMS = 1_000_000;
  * lifetimes switches only after an overflow; choosing by the sign is the same idea, decided upfront.
  */
 export function hyp2f1({ a, b, c, z, logScale = 0 }: Hyp2f1Args): number {
+  const { logPrefactor, series } = hyp2f1Parts(a, b, c, z);
+  return Math.exp(logScale + logPrefactor) * series;
+}
+
+/**
+ * ln ₂F₁(a, b; c; z) for 0 <= z < 1, when ₂F₁ is positive (it is whenever a, b, c > 0). For a
+ * product of a ₂F₁ and a prefactor that can each overflow or underflow on its own, such as the
+ * Pareto/NBD likelihood's ₂F₁(…) / (α + t)^{r+s+x} for a heavy buyer, where logScale is not enough:
+ * the Euler prefactor (1 − z)^{c−a−b} is kept in logs too.
+ */
+export function logHyp2f1({ a, b, c, z }: Omit<Hyp2f1Args, "logScale">): number {
+  const { logPrefactor, series } = hyp2f1Parts(a, b, c, z);
+  if (!(series > 0)) throw new RangeError(`logHyp2f1: ₂F₁ is not positive for a=${a} b=${b} c=${c} z=${z}`);
+  return logPrefactor + Math.log(series);
+}
+
+// ₂F₁ = e^logPrefactor · series, with Euler's transform when c − a − b < 0 (see hyp2f1).
+function hyp2f1Parts(a: number, b: number, c: number, z: number): { logPrefactor: number; series: number } {
   if (!(z >= 0 && z < 1)) throw new RangeError(`hyp2f1: z must be in [0, 1), got ${z}`);
   if (c <= 0 && Number.isInteger(c)) throw new RangeError(`hyp2f1: c must not be a non-positive integer, got ${c}`);
-  if (c - a - b < 0) {
-    const prefactor = (c - a - b) * Math.log1p(-z);
-    return Math.exp(logScale + prefactor) * hyp2f1Series(c - a, c - b, c, z);
-  }
-  return Math.exp(logScale) * hyp2f1Series(a, b, c, z);
+  if (c - a - b < 0) return { logPrefactor: (c - a - b) * Math.log1p(-z), series: hyp2f1Series(c - a, c - b, c, z) };
+  return { logPrefactor: 0, series: hyp2f1Series(a, b, c, z) };
 }
 
 // Σ_k (a)_k (b)_k / ((c)_k k!) z^k, each term from the last by the ratio of consecutive terms.
