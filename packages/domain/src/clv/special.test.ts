@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { hyp2f1, logBeta, logGamma, logSumExp } from "./special.js";
+import { hyp2f1, logBeta, logGamma, logHyp2f1, logSumExp } from "./special.js";
 
 // Reference values: closed forms, or mpmath at 30 digits (rounded to 16) where there is none.
 describe("logGamma", () => {
@@ -75,6 +75,13 @@ describe("hyp2f1", () => {
     const logScale = 300.25 * Math.log(0.05);
     const value = hyp2f1({ a: 300.25, b: 302.4, c: 302.2, z: 0.95, logScale });
     expect(Math.log(value)).toBeCloseTo(0.597915120910766, 10);
+  });
+
+  it("logHyp2f1 agrees with hyp2f1 and stays finite where ₂F₁ itself is past a double", () => {
+    expect(logHyp2f1({ a: 0.5, b: 1.5, c: 2.7, z: 0.3 })).toBeCloseTo(Math.log(1.09899112726071), 13);
+    // The case above: ln ₂F₁(300.25, 302.4; 302.2; 0.95) = 0.597915120910766 − 300.25 ln 0.05 ≈ 900.07.
+    expect(logHyp2f1({ a: 300.25, b: 302.4, c: 302.2, z: 0.95 })).toBeCloseTo(0.597915120910766 - 300.25 * Math.log(0.05), 9);
+    expect(() => logHyp2f1({ a: 1, b: 1, c: 2, z: 1 })).toThrow(RangeError);
   });
 
   it("rejects arguments outside its domain", () => {
