@@ -40,6 +40,10 @@ export const engineEnv = {
   DEFAULT_TIMEZONE: z.string().min(1).default("UTC"),
   /** How often a process re-reads the newest fitted models. @defaultValue 60000 */
   CLV_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** A refit's fit on fewer customers with a repeat purchase than this is rejected, not applied. @defaultValue 30 */
+  CLV_MIN_REPEAT_BUYERS: z.coerce.number().int().min(0).default(30),
+  /** Each refit validates on this last share of the observed period (fit before, score after); 0: no validation. @defaultValue 0.25 */
+  CLV_HOLDOUT_SHARE: z.coerce.number().min(0).lt(1).default(0.25),
 };
 type EngineEnv = { [K in keyof typeof engineEnv]: z.infer<(typeof engineEnv)[K]> };
 
@@ -67,4 +71,9 @@ export function engineSettings(env: EngineEnv): EngineSettings {
   });
   if (!parsed.success) throw new Error(`invalid engine settings:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
+}
+
+/** The refit's own settings from the environment (the fit guard's minimum and the holdout share). */
+export function refitSettings(env: Pick<EngineEnv, "CLV_MIN_REPEAT_BUYERS" | "CLV_HOLDOUT_SHARE">): { minRepeatBuyers: number; holdoutShare: number } {
+  return { minRepeatBuyers: env.CLV_MIN_REPEAT_BUYERS, holdoutShare: env.CLV_HOLDOUT_SHARE };
 }

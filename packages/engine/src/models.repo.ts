@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Queryable } from "@lifecycle/db";
-import type { BgNbdFit, FittedModels, GammaGammaFit } from "@lifecycle/domain";
+import type { BgNbdFit, FitJudgement, FittedModels, GammaGammaFit } from "@lifecycle/domain";
 
 const positive = z.number().positive();
 const BgNbdRow = z.object({ id: z.number(), time_unit_days: z.number(), params: z.object({ r: positive, alpha: positive, a: positive, b: positive }) });
@@ -10,14 +10,21 @@ export interface StoredFit {
   calibrationEnd: Date;
   durationMs: number;
   timeUnitDays: number;
+  /** The fit guard's verdict; a rejected fit is stored for the record and never read. @defaultValue accepted */
+  judgement?: FitJudgement;
+  /** The refit's holdout validation (JSON), stored with the model it validates. */
+  validation?: unknown;
 }
 
-/** Fitted population models in `clv_models`: the refit job adds rows, evaluations read the newest. */
+/**
+ * Fitted population models in `clv_models`: the refit job adds rows, accepted or rejected by the
+ * fit guard; evaluations read the newest accepted one of each kind.
+ */
 export function createModelsRepo(db: Queryable) {
   return {
     async latest(tx: Queryable = db): Promise<FittedModels> {
       const r = await tx.query<{ id: number; kind: string; params: unknown; time_unit_days: number }>(
-        "SELECT DISTINCT ON (kind) id, kind, params, time_unit_days FROM clv_models ORDER BY kind, id DESC",
+        "SELECT DISTINCT ON (kind) id, kind, params, time_unit_days FROM clv_models WHERE status = 'accepted' ORDER BY kind, id DESC",
       );
       const bg = r.rows.find((row) => row.kind === "bgnbd");
       const gg = r.rows.find((row) => row.kind === "gamma-gamma");
@@ -49,10 +56,15 @@ async function insert(
   fit: { logLikelihood: number; sampleSize: number; iterations: number; converged: boolean },
   meta: StoredFit,
 ): Promise<number> {
+  const rejected = meta.judgement?.accepted === false ? meta.judgement : undefined;
   const r = await tx.query<{ id: number }>(
-    `INSERT INTO clv_models (kind, params, log_likelihood, sample_size, iterations, converged, time_unit_days, calibration_end, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [kind, JSON.stringify(params), fit.logLikelihood, fit.sampleSize, fit.iterations, fit.converged, meta.timeUnitDays, meta.calibrationEnd, Math.round(meta.durationMs)],
+    `INSERT INTO clv_models (kind, params, log_likelihood, sample_size, iterations, converged, time_unit_days, calibration_end, duration_ms,
+                             status, reason, reason_detail, validation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+    [
+      kind, JSON.stringify(params), fit.logLikelihood, fit.sampleSize, fit.iterations, fit.converged, meta.timeUnitDays, meta.calibrationEnd, Math.round(meta.durationMs),
+      rejected ? "rejected" : "accepted", rejected?.reason ?? null, rejected?.detail ?? null, meta.validation === undefined ? null : JSON.stringify(meta.validation),
+    ],
   );
   const id = r.rows[0]?.id;
   if (id === undefined) throw new Error("clv_models insert returned no id");

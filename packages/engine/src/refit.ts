@@ -1,9 +1,10 @@
 import { performance } from "node:perf_hooks";
 import { inTransaction, withClient, withTransaction, type OutboxRepo, type Pool } from "@lifecycle/db";
-import { fitBgNbd, fitGammaGamma, type BgNbdFit, type EngineSettings, type GammaGammaFit } from "@lifecycle/domain";
+import { fitBgNbd, fitGammaGamma, judgeFit, type BgNbdFit, type EngineSettings, type FitRejectionReason, type GammaGammaFit } from "@lifecycle/domain";
 import type { Clock } from "./clock.js";
 import { evaluateCustomers } from "./evaluate-customers.js";
 import type { ModelCache, ModelsRepo } from "./models.repo.js";
+import { validateBgNbdOnHoldout, type StoredValidation } from "./refit-holdout.js";
 
 /** The models' time unit: weeks, as in every published CDNOW figure (notes/clv-models.md). */
 export const DAYS_PER_UNIT = 7;
@@ -19,18 +20,40 @@ export interface RefitDeps {
   minCustomers?: number;
   /** Customers per transaction when refreshing everyone's predictions. @defaultValue 2000 */
   batchSize?: number;
+  /** A fit on fewer repeat buyers than this is rejected (CLV_MIN_REPEAT_BUYERS). @defaultValue 30 */
+  minRepeatBuyers?: number;
+  /** The last share of the observed period held out to validate the fit (CLV_HOLDOUT_SHARE); 0: none. @defaultValue 0.25 */
+  holdoutShare?: number;
 }
+
+export type ModelKind = "bgnbd" | "gamma-gamma";
+export type FitRejection = { model: ModelKind; reason: FitRejectionReason; detail: string };
 
 export type RefitResult =
   | { fitted: false; why: string }
-  | { fitted: true; now: Date; bgNbd: BgNbdFit; gammaGamma?: GammaGammaFit | undefined; fitMs: number; reevaluated: number; reevaluateMs: number };
+  | {
+      fitted: true;
+      now: Date;
+      bgNbd: BgNbdFit;
+      gammaGamma?: GammaGammaFit | undefined;
+      /** Fits the guard rejected: stored with their reason, not applied (the previous model of the kind stays). */
+      rejected: FitRejection[];
+      /** Kinds stored as the new current model. */
+      applied: ModelKind[];
+      validation?: StoredValidation | undefined;
+      fitMs: number;
+      reevaluated: number;
+      reevaluateMs: number;
+    };
 
 /**
  * Fits BG/NBD and Gamma-Gamma by maximum likelihood on every purchasing customer as of the clock
- * (same-day purchases merged, time in weeks), stores the parameters with fit time, sample size
- * and log-likelihood, then refreshes every customer's prediction and stage with them.
+ * (same-day purchases merged, time in weeks) and judges each fit (judgeFit): an accepted one is
+ * stored with fit time, sample size, log-likelihood and the holdout validation and applied, by
+ * refreshing every customer's prediction and stage; a rejected one is stored with its reason
+ * only, and customers keep the previous model.
  */
-export async function refitModels({ pool, outbox, clock, repo, cache, settings, minCustomers = 50, batchSize = 2000 }: RefitDeps): Promise<RefitResult> {
+export async function refitModels({ pool, outbox, clock, repo, cache, settings, minCustomers = 50, batchSize = 2000, minRepeatBuyers = 30, holdoutShare = 0.25 }: RefitDeps): Promise<RefitResult> {
   const now = await clock.read(pool);
   if (!now) return { fitted: false, why: "no event seen yet (watermark clock)" };
   const rows = (
@@ -46,19 +69,36 @@ export async function refitModels({ pool, outbox, clock, repo, cache, settings, 
   ).rows;
   if (rows.length < minCustomers) return { fitted: false, why: `${rows.length} purchasing customers, fewer than ${minCustomers}` };
 
+  const guard = { minRepeatBuyers };
   const t0 = performance.now();
   const bgNbd = fitBgNbd({ customers: rows.map((r) => ({ x: r.x, tx: r.tx_days / DAYS_PER_UNIT, T: r.t_days / DAYS_PER_UNIT })) });
+  const bgNbdJudgement = judgeFit({ params: { r: bgNbd.r, alpha: bgNbd.alpha, a: bgNbd.a, b: bgNbd.b }, logLikelihood: bgNbd.logLikelihood, converged: bgNbd.converged, repeatBuyers: rows.filter((r) => r.x >= 1).length }, guard);
   const spenders = rows.filter((r) => r.x >= 1 && r.zbar > 0).map((r) => ({ x: r.x, zbar: r.zbar }));
-  // Gamma-Gamma needs some repeat buyers; without it, values are not predicted (purchases still are).
-  const gammaGamma = spenders.length >= Math.min(minCustomers, 20) ? fitGammaGamma({ customers: spenders }) : undefined;
+  // Gamma-Gamma needs repeat buyers; without any there is nothing to fit (purchases are still predicted).
+  const gammaGamma = spenders.length > 0 ? fitGammaGamma({ customers: spenders }) : undefined;
+  const gammaGammaJudgement = gammaGamma && judgeFit({ params: { p: gammaGamma.p, q: gammaGamma.q, gamma: gammaGamma.gamma }, logLikelihood: gammaGamma.logLikelihood, converged: gammaGamma.converged, repeatBuyers: spenders.length }, guard);
+  // Validated only when it is to be applied: the validation's own fit doubles the work.
+  const validation = bgNbdJudgement.accepted && holdoutShare > 0
+    ? await validateBgNbdOnHoldout({ db: pool, now, holdoutShare, daysPerUnit: DAYS_PER_UNIT, guard, minCustomers })
+    : undefined;
   const fitMs = performance.now() - t0;
 
   await withTransaction(pool, async (tx) => {
     const meta = { calibrationEnd: now, durationMs: fitMs, timeUnitDays: DAYS_PER_UNIT };
-    await repo.saveBgNbd(bgNbd, meta, tx);
-    if (gammaGamma) await repo.saveGammaGamma(gammaGamma, meta, tx);
+    await repo.saveBgNbd(bgNbd, { ...meta, judgement: bgNbdJudgement, validation }, tx);
+    if (gammaGamma) await repo.saveGammaGamma(gammaGamma, { ...meta, judgement: gammaGammaJudgement }, tx);
   });
   cache.invalidate();
+  const rejected: FitRejection[] = [];
+  const applied: ModelKind[] = [];
+  for (const [model, judgement] of [["bgnbd", bgNbdJudgement], ["gamma-gamma", gammaGammaJudgement]] as const) {
+    if (!judgement) continue;
+    if (judgement.accepted) applied.push(model);
+    else rejected.push({ model, reason: judgement.reason, detail: judgement.detail });
+  }
+  const done = { fitted: true as const, now, bgNbd, gammaGamma, rejected, applied, validation, fitMs };
+  // Nothing new to apply: customers keep their predictions (no re-evaluation, no wave of changes).
+  if (applied.length === 0) return { ...done, reevaluated: 0, reevaluateMs: 0 };
 
   // Refresh everyone with the new models, in keyset-paged batches of short transactions.
   const t1 = performance.now();
@@ -77,5 +117,5 @@ export async function refitModels({ pool, outbox, clock, repo, cache, settings, 
       if (n < batchSize) break;
     }
   });
-  return { fitted: true, now, bgNbd, gammaGamma, fitMs, reevaluated, reevaluateMs: performance.now() - t1 };
+  return { ...done, reevaluated, reevaluateMs: performance.now() - t1 };
 }

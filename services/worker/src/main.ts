@@ -7,7 +7,7 @@ import { createEmailChannel } from "./channels/email.channel.js";
 import { createWebhookChannel } from "./channels/webhook.channel.js";
 import { Partitioners } from "kafkajs";
 import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
-import { createClock, engineSettings } from "@lifecycle/engine";
+import { createClock, engineSettings, refitSettings } from "@lifecycle/engine";
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
 import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
 import { createFollowUpReconciler, createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
@@ -66,6 +66,8 @@ const maintenance = createMaintenanceService({
   modelCacheMs: config.CLV_MODEL_CACHE_MS,
   sweepEveryMs: config.SWEEP_INTERVAL_MS,
   refitEveryMs: config.REFIT_INTERVAL_MS,
+  refit: refitSettings(config),
+  registry: service.metrics.registry,
 });
 
 // The sweep and the refit write outbox rows (stage changes, win-backs): this process publishes

@@ -5,6 +5,8 @@ import { createModelCache, createModelsRepo, refitModels, sweepDueCustomers, typ
 import { QUEUES } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
 import type { Redis } from "@lifecycle/queue";
+import { Registry } from "prom-client";
+import { createRefitMetrics } from "./refit-metrics.js";
 
 export interface MaintenanceDeps {
   pool: Pool;
@@ -20,6 +22,10 @@ export interface MaintenanceDeps {
   refitEveryMs: number;
   /** Delay of the first refit after start when no model exists yet. @defaultValue 5000 */
   initialRefitDelayMs?: number;
+  /** The refit's fit guard minimum and holdout share (refitSettings). @defaultValue the refit's defaults */
+  refit?: { minRepeatBuyers: number; holdoutShare: number };
+  /** Where the refit's metric is registered: the process's /metrics registry. @defaultValue a registry of its own */
+  registry?: Registry;
 }
 
 /**
@@ -27,12 +33,13 @@ export interface MaintenanceDeps {
  * the CLV refit. BullMQ job schedulers produce one job per interval however many workers run; the
  * sweep's advisory lock keeps it to one runner at a time even if two jobs overlap.
  */
-export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000 }: MaintenanceDeps) {
+export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000, refit, registry = new Registry() }: MaintenanceDeps) {
   const log = logger.child({ module: "maintenance" });
   const outbox = createOutboxRepo(pool);
   const repo = createModelsRepo(pool);
   const cache = createModelCache({ repo, ttlMs: modelCacheMs });
   const queue = new Queue(QUEUES.maintenance, { connection, prefix });
+  const metrics = createRefitMetrics(registry);
 
   const run = async (job: Job) => {
     // Every run is logged with its job id, which names the interval (repeat:<scheduler>:<slot ms>):
@@ -47,9 +54,19 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
         return result;
       }
       case "clv-refit": {
-        const result = await refitModels({ pool, outbox, clock, repo, cache, settings });
-        jobLog.info(result.fitted ? { sampleSize: result.bgNbd.sampleSize, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated } : { why: result.why }, "clv refit");
-        return result.fitted ? { fitted: true, bgNbd: result.bgNbd, gammaGamma: result.gammaGamma, fitMs: result.fitMs } : result;
+        const result = await refitModels({ pool, outbox, clock, repo, cache, settings, ...refit });
+        if (!result.fitted) {
+          jobLog.info({ why: result.why }, "clv refit");
+          return result;
+        }
+        // A rejected fit leaves customers on the previous model: say so where operators look.
+        for (const r of result.rejected) {
+          metrics.fitsRejected.inc({ model: r.model, reason: r.reason });
+          jobLog.warn({ model: r.model, reason: r.reason, detail: r.detail }, "clv fit rejected; the previous model stays");
+        }
+        const validation = result.validation && ("skipped" in result.validation ? { skipped: result.validation.skipped } : { mae: result.validation.meanAbsoluteError, correlation: result.validation.correlation });
+        jobLog.info({ sampleSize: result.bgNbd.sampleSize, applied: result.applied, validation, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated }, "clv refit");
+        return { fitted: true, bgNbd: result.bgNbd, gammaGamma: result.gammaGamma, applied: result.applied, rejected: result.rejected, fitMs: result.fitMs };
       }
       default:
         throw new Error(`no handler for maintenance job ${job.name}`);
@@ -61,6 +78,7 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
 
   return {
     queue,
+    metrics,
     async start() {
       await queue.upsertJobScheduler("stage-sweep", { every: sweepEveryMs }, { name: "stage-sweep", opts: { removeOnComplete: 100, removeOnFail: 100 } });
       await queue.upsertJobScheduler("clv-refit", { every: refitEveryMs }, { name: "clv-refit", opts: { removeOnComplete: 20, removeOnFail: 20 } });
