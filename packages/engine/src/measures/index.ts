@@ -8,3 +8,4 @@ export {
   type MeasuresGroupBy,
   type MeasuresReport,
 } from "./measures.js";
+export { channelEconomics, type ChannelEconomics } from "./channel-economics.js";

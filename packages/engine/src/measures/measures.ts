@@ -34,6 +34,9 @@
  *   are the customers' current values: a prediction cannot be rebuilt for a past date, and both
  *   means should describe the same moment.
  *
+ * - Per acquisition channel (`groupBy: "channel"` only, as `channels`): CLV, CAC and CLV:CAC with
+ *   the 3:1 flag; definitions in channel-economics.ts.
+ *
  * Every ratio is null when its denominator is 0 (no data is not 0%). Nothing is rounded except
  * the CLV amounts: presentation rounds.
  */
@@ -52,6 +55,7 @@ import {
   repeatPurchaseRatePercent,
   shareWithinTargetPercent,
 } from "@lifecycle/domain";
+import { channelEconomics, type ChannelEconomics } from "./channel-economics.js";
 import { CHURN_COUNTS, CUSTOMER_COUNTS, SUPPORT_COUNTS, SURVEY_COUNTS } from "./measures.sql.js";
 import { CustomerRow, ChurnRow, EMPTY, SupportRow, SurveyRow, loadFamily, sortKeys, type FamilyRows } from "./measures-rows.js";
 
@@ -109,23 +113,26 @@ export interface MeasuresReport {
   groupBy: MeasuresGroupBy | null;
   responseTargetMinutes: number;
   groups: MeasuresGroup[];
+  /** With `groupBy: "channel"`: each channel's CLV, CAC and CLV:CAC; null otherwise. */
+  channels: ChannelEconomics[] | null;
 }
 
-/** The experience measures over [from, to), overall and (with `groupBy`) per segment. Four statements. */
+/** The experience measures over [from, to), overall and (with `groupBy`) per segment. Four statements, five by channel. */
 export async function computeMeasures({ db, ...input }: { db: Queryable } & z.input<typeof MeasuresQuery>): Promise<MeasuresReport> {
   const parsed = MeasuresQuery.safeParse(input);
   if (!parsed.success) throw new MeasuresQueryError(`invalid measures query:\n${z.prettifyError(parsed.error)}`);
   const { from, to, groupBy, responseTargetMinutes } = parsed.data;
   const period = [from, to, groupBy ?? null];
-  const [surveys, churn, support, customers] = await Promise.all([
+  const [surveys, churn, support, customers, channels] = await Promise.all([
     loadFamily(db, SURVEY_COUNTS, [...period, NPS_PROMOTER_MIN, NPS_DETRACTOR_MAX, CSAT_SATISFIED_MIN], SurveyRow),
     loadFamily(db, CHURN_COUNTS, period, ChurnRow),
     loadFamily(db, SUPPORT_COUNTS, [...period, responseTargetMinutes], SupportRow),
     loadFamily(db, CUSTOMER_COUNTS, period, CustomerRow),
+    groupBy === "channel" ? channelEconomics(db, { from, to }) : null,
   ]);
   const keys = sortKeys(groupBy, [surveys, churn, support, customers]);
   const groups = keys.map((key) => ({ key, measures: toMeasures({ surveys, churn, support, customers }, key) }));
-  return { from, to, groupBy: groupBy ?? null, responseTargetMinutes, groups };
+  return { from, to, groupBy: groupBy ?? null, responseTargetMinutes, groups, channels };
 }
 
 interface Families {

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll } from "vitest";
+import { z } from "zod";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock } from "@lifecycle/engine";
 import { createFollowUpQueues, createRedisConnection, type FollowUpQueues, type Redis } from "@lifecycle/queue";
@@ -38,6 +39,10 @@ describe("ops dashboard", () => {
     followUps = createFollowUpQueues({ connection: redis, prefix: uniqueName("dash") });
     await seedLifecycle({ pool: database.pool, followUps });
     await seedFollowUpOutcomes({ pool: database.pool, settings });
+    // CDNOW has no acquisition data: give two channels of customers a cost, one far under 3:1 and
+    // one far over, as their registrations would have (profile facts; no evaluation depends on them).
+    await database.pool.query(`UPDATE customers SET acquisition_channel = 'ads', acquisition_cost = 1000 WHERE customer_id < '00300'`);
+    await database.pool.query(`UPDATE customers SET acquisition_channel = 'search', acquisition_cost = 1 WHERE customer_id >= '00300' AND customer_id < '00600'`);
     // The history was replayed on the watermark clock: the API reads "now" from it too.
     h = await createApiHarness({ infra, pool: database.pool, overrides: { queues: Object.values(followUps.queues), settings, clock: createClock({ mode: "watermark" }) } });
     base = await h.app.listen({ host: "127.0.0.1", port: 0 });
@@ -179,6 +184,7 @@ describe("ops dashboard", () => {
     await page.waitForSelector("#stream-status[data-state=live]");
     await assertOverview(page);
     await assertUplift(page, apiCalls);
+    await assertChannels(page, apiCalls);
     h.feed.emit(atRiskChange("00004", "1998-06-30T18:00:00Z"));
     await page.waitForSelector("#alerts li a[href='/dashboard/customers/00004']");
     await shot("dashboard-overview", true);
@@ -242,6 +248,33 @@ async function assertOverview(page: Page) {
   expect(await page.locator("#queues-table tbody tr").count()).toBe(4);
   const totals = await page.locator("#queues-table tr.total td.num").allTextContents();
   expect(totals.some((t) => /^[1-9][\d,]*$/.test(t)), `queue totals ${totals.join(" ")}`).toBe(true);
+}
+
+const ChannelsReport = z.object({
+  channels: z.array(z.object({ channel: z.string(), customers: z.number(), averageClv: z.string(), cac: z.string(), clvCacRatio: z.number().nullable(), belowThreeToOne: z.boolean().nullable() })),
+});
+const fmtMoney = (s: string) => new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(Number(s));
+
+/** The channels card shows the figures GET /v1/metrics?groupBy=channel gave the page, flagging the channel under 3:1. */
+async function assertChannels(page: Page, apiCalls: readonly string[]) {
+  const call = apiCalls.find((u) => new URL(u).pathname === "/v1/metrics" && new URL(u).searchParams.get("groupBy") === "channel");
+  expect(call, "the page asks for the measures by channel").toBeDefined();
+  const url = new URL(call ?? "");
+  const r = await h.app.inject({ url: `${url.pathname}${url.search}`, headers: h.auth(h.keys.read) });
+  const { channels } = ChannelsReport.parse(r.json());
+  expect(channels.map((c) => c.channel)).toEqual(["ads", "search", "(none)"]);
+  expect(channels.map((c) => c.belowThreeToOne)).toEqual([true, false, null]);
+  expect(await page.locator("#channels-table tbody tr").count()).toBe(channels.length);
+  for (const c of channels) {
+    const row = page.locator(`#channels-table tbody tr[data-channel="${c.channel}"]`);
+    const text = async (cls: string) => (await row.locator(`td.${cls}`).textContent())?.trim();
+    expect(await text("customers"), c.channel).toBe(fmtInt(c.customers));
+    expect(await text("clv"), c.channel).toBe(fmtMoney(c.averageClv));
+    expect(await text("cac"), c.channel).toBe(fmtMoney(c.cac));
+    expect(await text("ratio"), c.channel).toBe(c.clvCacRatio === null ? "—" : `${c.clvCacRatio.toFixed(1)} : 1`);
+    expect(await text("flag"), c.channel).toBe(c.belowThreeToOne === null ? "no spend" : c.belowThreeToOne ? "below 3:1" : "healthy");
+  }
+  expect(await page.locator("#channels-table tbody tr.below").count()).toBe(1);
 }
 
 const fmtRate = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)} %`);

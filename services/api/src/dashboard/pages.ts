@@ -53,6 +53,10 @@ const BODIES: Record<PageName, string> = {
   <select id="uplift-days" aria-label="days"><option value="7">7</option><option value="30" selected>30</option><option value="60">60</option><option value="90">90</option></select>
   days, treated against held out)</span></h2>
   <div id="uplift"></div>
+</section>
+<section class="panel mt">
+  <h2>Acquisition channels <span class="muted">(CLV against acquisition cost; under 3:1 flagged)</span></h2>
+  <div id="channels"></div>
 </section>`,
   "at-risk": `
 <div class="toolbar"><h1>At-risk customers</h1><span class="muted">largest value at stake first</span></div>

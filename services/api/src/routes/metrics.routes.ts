@@ -47,6 +47,16 @@ const MeasuresSchema = z.object({
   clv: z.object({ customers: Count, averageHistorical: Money.nullable(), predictedCustomers: Count, averagePredicted: Money.nullable() }),
 });
 
+const ChannelEconomicsSchema = z.object({
+  channel: z.string().describe("The acquisition channel, `(none)` for customers without one"),
+  customers: Count.describe("Customers first seen before `to`, buyers or not"),
+  acquiredInPeriod: Count.describe("Of those, first seen in [from, to)"),
+  averageClv: Money.describe("Mean historical CLV ((purchases − refunds) × CLV_MARGIN) over the customers"),
+  cac: Money.describe("Acquisition spend ÷ customers: the average cost of a customer (no acquisitionCost counts as none)"),
+  clvCacRatio: z.number().nullable().describe("Σ CLV ÷ Σ acquisition spend; null when nothing was spent"),
+  belowThreeToOne: z.boolean().nullable().describe("CLV:CAC under the 3:1 line; null when nothing was spent"),
+});
+
 const MetricsReport = z.object({
   from: Instant,
   to: Instant,
@@ -58,11 +68,13 @@ const MetricsReport = z.object({
       measures: MeasuresSchema,
     }),
   ),
+  channels: z.array(ChannelEconomicsSchema).nullable().describe("With groupBy=channel: each channel's CLV, CAC and CLV:CAC, flagged under 3:1; null otherwise"),
 });
 
 const METRICS_DESCRIPTION = `The experience and value measures of CONTRACT.md section 3 over the period [from, to), \
 overall and (with \`groupBy\`) per segment: NPS, CSAT %, CES, churn rate, referral rate, first response (median, p90, \
-share within target), first-contact resolution, repeat-purchase rate and average CLV. Every ratio is null when its \
+share within target), first-contact resolution, repeat-purchase rate and average CLV; with \`groupBy=channel\`, \
+also \`channels\`: per acquisition channel the average CLV, CAC, CLV:CAC and whether it is under 3:1. Every ratio is null when its \
 denominator is 0. The period defaults to the ${DEFAULT_PERIOD_DAYS} days before \`to\`, and \`to\` to now.`;
 
 const toResponse = (r: MeasuresReport, groupBy: "stage" | "channel" | "none"): z.infer<typeof MetricsReport> => ({
@@ -71,6 +83,7 @@ const toResponse = (r: MeasuresReport, groupBy: "stage" | "channel" | "none"): z
   groupBy,
   responseTargetMinutes: r.responseTargetMinutes,
   groups: r.groups,
+  channels: r.channels,
 });
 
 /** GET /v1/metrics: `computeMeasures` over HTTP. */

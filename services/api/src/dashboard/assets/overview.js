@@ -1,8 +1,9 @@
 // Overview: stage funnel and flows, weekly NPS / CSAT / CES / churn, follow-up queue health, live
-// alerts and the follow-ups' holdout uplift. Chart.js (UMD build, loaded before this module) draws the charts.
+// alerts, the follow-ups' holdout uplift and CLV:CAC per acquisition channel. Chart.js (UMD build, loaded before this module) draws the charts.
 /* global document, window, URLSearchParams, AbortController */
 import { ApiError, STAGES, STAGE_COLORS, api, card, customerLink, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, start, stageBadge, streamEvents } from "./dashboard.js";
 import { upliftTable } from "./uplift.js";
+import { channelsTable } from "./channels.js";
 
 const DAY_MS = 86_400_000;
 const MAX_ALERTS = 50;
@@ -166,6 +167,7 @@ start(async () => {
     card("flows", async () => flowsTable((await api("/v1/dashboard/stage-flows", period)).flows)),
     card("queues", async () => queuesTable(await api("/v1/queues"))),
     card("uplift", async () => upliftTable(await api("/v1/playbooks/uplift", { ...period, days }))),
+    card("channels", async () => channelsTable(await api("/v1/metrics", { ...period, groupBy: "channel" }))),
     api("/v1/dashboard/trends", period).then(drawTrends, (err) => {
       if (!(err instanceof ApiError && err.status === 401)) {
         fill("trends-error", h("p", { class: "error" }, `Trends: ${err.message}`));
