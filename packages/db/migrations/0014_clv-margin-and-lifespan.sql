@@ -14,8 +14,8 @@
 -- worker's follow-up texts too) take the margin as a parameter, and the event computed in JS
 -- could still differ from SQL's rounding in the last cent.
 --
--- A changed CLV_MARGIN reaches a customer at its next evaluation; the next refit re-evaluates
--- every customer. Until then the rows keep revenue − refunded, the margin-1 value the generated
+-- A changed CLV_MARGIN reaches a customer at its next evaluation; the next accepted refit
+-- re-evaluates every customer. Until then the rows keep revenue − refunded, the margin-1 value the generated
 -- column held.
 ALTER TABLE customers DROP COLUMN historical_clv;
 ALTER TABLE customers ADD COLUMN historical_clv numeric NOT NULL DEFAULT 0;
