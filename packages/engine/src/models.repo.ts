@@ -14,8 +14,6 @@ export interface StoredFit {
   judgement?: FitJudgement;
   /** The refit's holdout validation (JSON), stored with the model it validates. */
   validation?: unknown;
-  /** The refit's comparison of the count models (JSON), stored with the count model it applied. */
-  selection?: unknown;
 }
 
 /**
@@ -61,12 +59,11 @@ async function insert(
   const rejected = meta.judgement?.accepted === false ? meta.judgement : undefined;
   const r = await tx.query<{ id: number }>(
     `INSERT INTO clv_models (kind, params, log_likelihood, sample_size, iterations, converged, time_unit_days, calibration_end, duration_ms,
-                             status, reason, reason_detail, validation, selection)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+                             status, reason, reason_detail, validation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
     [
       kind, JSON.stringify(params), fit.logLikelihood, fit.sampleSize, fit.iterations, fit.converged, meta.timeUnitDays, meta.calibrationEnd, Math.round(meta.durationMs),
       rejected ? "rejected" : "accepted", rejected?.reason ?? null, rejected?.detail ?? null, meta.validation === undefined ? null : JSON.stringify(meta.validation),
-      meta.selection === undefined ? null : JSON.stringify(meta.selection),
     ],
   );
   const id = r.rows[0]?.id;

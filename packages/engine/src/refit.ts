@@ -1,22 +1,10 @@
 import { performance } from "node:perf_hooks";
 import { inTransaction, withClient, withTransaction, type OutboxRepo, type Pool } from "@lifecycle/db";
-import {
-  chooseModel,
-  COUNT_MODEL_KINDS,
-  fitBgNbd,
-  fitGammaGamma,
-  judgeFit,
-  type BgNbdFit,
-  type CountModelKind,
-  type EngineSettings,
-  type FitRejectionReason,
-  type GammaGammaFit,
-  type ModelChoice,
-} from "@lifecycle/domain";
+import { fitBgNbd, fitGammaGamma, judgeFit, type BgNbdFit, type EngineSettings, type FitRejectionReason, type GammaGammaFit } from "@lifecycle/domain";
 import type { Clock } from "./clock.js";
 import { evaluateCustomers } from "./evaluate-customers.js";
 import type { ModelCache, ModelsRepo } from "./models.repo.js";
-import { validateCountModelsOnHoldout, type KindValidation, type StoredValidation } from "./refit-holdout.js";
+import { validateBgNbdOnHoldout, type StoredValidation } from "./refit-holdout.js";
 
 /** The models' time unit: weeks, as in every published CDNOW figure (notes/clv-models.md). */
 export const DAYS_PER_UNIT = 7;
@@ -41,20 +29,6 @@ export interface RefitDeps {
 export type ModelKind = "bgnbd" | "gamma-gamma";
 export type FitRejection = { model: ModelKind; reason: FitRejectionReason; detail: string };
 
-/**
- * The refit's comparison of the count models on the holdout (issue 13, point 3), stored with the
- * applied model: each candidate's holdout MAE (or its calibration fit's rejection), the model the
- * evidence chooses under `auto` and why. BG/NBD is still the model applied whatever the choice:
- * applying Pareto/NBD needs evaluation through the CountModel interface, not yet wired.
- */
-export type StoredSelection = {
-  candidates: { model: CountModelKind; mae: number | null; rejected: string | null }[];
-  choice: { model: CountModelKind | null; why: string };
-  applied: "bgnbd";
-  /** The other candidates' validations; the applied model's own is the row's `validation`. */
-  validations: KindValidation[];
-};
-
 export type RefitResult =
   | { fitted: false; why: string }
   | {
@@ -67,7 +41,6 @@ export type RefitResult =
       /** Kinds stored as the new current model. */
       applied: ModelKind[];
       validation?: StoredValidation | undefined;
-      selection?: StoredSelection | undefined;
       fitMs: number;
       reevaluated: number;
       reevaluateMs: number;
@@ -104,17 +77,15 @@ export async function refitModels({ pool, outbox, clock, repo, cache, settings, 
   // Gamma-Gamma needs repeat buyers; without any there is nothing to fit (purchases are still predicted).
   const gammaGamma = spenders.length > 0 ? fitGammaGamma({ customers: spenders }) : undefined;
   const gammaGammaJudgement = gammaGamma && judgeFit({ params: { p: gammaGamma.p, q: gammaGamma.q, gamma: gammaGamma.gamma }, logLikelihood: gammaGamma.logLikelihood, converged: gammaGamma.converged, repeatBuyers: spenders.length }, guard);
-  // Validated only when it is to be applied: the validations' own fits double the work.
-  const validations = bgNbdJudgement.accepted && holdoutShare > 0
-    ? await validateCountModelsOnHoldout({ db: pool, now, holdoutShare, daysPerUnit: DAYS_PER_UNIT, guard, minCustomers, kinds: COUNT_MODEL_KINDS })
+  // Validated only when it is to be applied: the validation's own fit doubles the work.
+  const validation = bgNbdJudgement.accepted && holdoutShare > 0
+    ? await validateBgNbdOnHoldout({ db: pool, now, holdoutShare, daysPerUnit: DAYS_PER_UNIT, guard, minCustomers })
     : undefined;
-  const validation = validations?.find((v): v is Extract<KindValidation, { kind: "bgnbd" }> => v.kind === "bgnbd")?.validation;
-  const selection = validations && selectCountModel(validations);
   const fitMs = performance.now() - t0;
 
   await withTransaction(pool, async (tx) => {
     const meta = { calibrationEnd: now, durationMs: fitMs, timeUnitDays: DAYS_PER_UNIT };
-    await repo.saveBgNbd(bgNbd, { ...meta, judgement: bgNbdJudgement, validation, selection }, tx);
+    await repo.saveBgNbd(bgNbd, { ...meta, judgement: bgNbdJudgement, validation }, tx);
     if (gammaGamma) await repo.saveGammaGamma(gammaGamma, { ...meta, judgement: gammaGammaJudgement }, tx);
   });
   cache.invalidate();
@@ -125,7 +96,7 @@ export async function refitModels({ pool, outbox, clock, repo, cache, settings, 
     if (judgement.accepted) applied.push(model);
     else rejected.push({ model, reason: judgement.reason, detail: judgement.detail });
   }
-  const done = { fitted: true as const, now, bgNbd, gammaGamma, rejected, applied, validation, selection, fitMs };
+  const done = { fitted: true as const, now, bgNbd, gammaGamma, rejected, applied, validation, fitMs };
   // Nothing new to apply: customers keep their predictions (no re-evaluation, no wave of changes).
   if (applied.length === 0) return { ...done, reevaluated: 0, reevaluateMs: 0 };
 
@@ -147,20 +118,4 @@ export async function refitModels({ pool, outbox, clock, repo, cache, settings, 
     }
   });
   return { ...done, reevaluated, reevaluateMs: performance.now() - t1 };
-}
-
-/** The candidates' holdout evidence and chooseModel's verdict under `auto`, for the record. */
-function selectCountModel(validations: readonly KindValidation[]): StoredSelection {
-  const candidates = validations.map(({ kind, validation, rejected }) => ({
-    model: kind,
-    mae: "skipped" in validation ? undefined : validation.meanAbsoluteError,
-    rejected,
-  }));
-  const choice: ModelChoice = chooseModel({ setting: "auto", candidates });
-  return {
-    candidates: candidates.map((c) => ({ model: c.model, mae: c.mae ?? null, rejected: c.rejected ?? null })),
-    choice: { model: choice.model ?? null, why: choice.why },
-    applied: "bgnbd",
-    validations: validations.filter((v) => v.kind !== "bgnbd"),
-  };
 }
