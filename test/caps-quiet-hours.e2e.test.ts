@@ -112,9 +112,9 @@ describe("marketing cap and quiet hours through the worker", { timeout: 90_000 }
       expect(crossSell?.detail).toMatch(/referral-invitation (sent |due first \(priority 10\))/);
       expect(crossSell?.detail).toMatch(/birthday-gift (sent |due first \(priority 20\))/);
       expect(webhook.deliveries.map((d) => d.playbook).sort()).toEqual(["birthday-gift", "csat-survey", "csat-survey", "referral-invitation", "thank-you"]);
-      // Every claim on the cap went when its attempt ended.
-      const { rows } = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM marketing_cap_claims WHERE customer_id = $1", [customer]);
-      expect(rows[0]?.n).toBe(0);
+      // Every claim on the cap went when its attempt ended (it leaves just after the outcome is recorded).
+      const claims = async (pattern: string) => (await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM marketing_cap_claims WHERE customer_id LIKE $1", [pattern])).rows[0]?.n;
+      await waitFor("every claim to leave", async () => ((await claims(customer)) === 0 ? true : undefined), { timeoutMs: 5_000, intervalMs: 50 });
     } finally {
       await pipeline.stop();
     }
@@ -216,8 +216,11 @@ describe("marketing cap and quiet hours through the worker", { timeout: 90_000 }
       expect(skipped.length).toBe(customers.length);
       for (const o of skipped) expect(o.detail).toMatch(/^frequency-cap: /);
       expect(got.filter((o) => o.status === "sent").length).toBe(customers.length * 2);
-      const { rows } = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM marketing_cap_claims WHERE customer_id LIKE $1", [`${run}-%`]);
-      expect(rows[0]?.n).toBe(0);
+      // Every claim left (each just after its outcome was recorded).
+      await waitFor("every claim to leave", async () => {
+        const { rows } = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM marketing_cap_claims WHERE customer_id LIKE $1", [`${run}-%`]);
+        return rows[0]?.n === 0 ? true : undefined;
+      }, { timeoutMs: 5_000, intervalMs: 50 });
     } finally {
       await second.stop();
       secondRedis.disconnect();

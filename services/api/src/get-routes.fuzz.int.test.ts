@@ -51,12 +51,15 @@ const queryString = (known: readonly string[]) => {
 const fill = (path: string, value: string) => path.replace(/\{[^}]+\}/g, value);
 const RUNS_PER_ROUTE = 150;
 // Always tried first: what the fuzzing found once (fastify's own JSON for a bad escape and for a
-// 5,000-character id, before answerFrameworkError), an unknown and repeated parameter, a huge value.
+// 5,000-character id, before answerFrameworkError; a year-0 instant), an unknown and repeated parameter, a huge value.
 const EXAMPLES: [string, string][] = [
   ["%", ""],
   [percentEncode("x".repeat(5_000)), ""],
   ["c1", "unknown=1&unknown=2"],
   ["c1", `limit=1&limit=2&from=${"9".repeat(400)}`],
+  // Year 0 (Postgres has none): a 500 until InstantParam took years 1000–9999 only.
+  ["c1", "to=0000-01-01T00%3A00%3A00Z"],
+  ["c1", "from=0000-01-01T00%3A00%3A00Z&to=0001-01-01T00%3A00%3A00Z"],
 ];
 
 let h: ApiHarness;

@@ -29,7 +29,16 @@ export const Money = z.string().regex(/^-?\d+\.\d{2}$/).describe("Amount in the 
 /** An instant in a response: an RFC 3339 UTC timestamp (`Date.toISOString()`). */
 export const Instant = z.iso.datetime();
 
-/** An instant as a parameter: RFC 3339 with any offset. */
-export const InstantParam = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with an offset, e.g. 2025-01-31T00:00:00Z" });
+/**
+ * An instant as a parameter: RFC 3339 with any offset, in the years 1000–9999. Postgres has no
+ * year 0 and a period's default start lies days before its end: without a floor, `to=0000-01-01`
+ * reached the database as a year it refuses (a 500; found by the GET fuzz test).
+ */
+export const InstantParam = z.iso
+  .datetime({ offset: true, error: "must be an ISO 8601 date-time with an offset, e.g. 2025-01-31T00:00:00Z" })
+  .refine((s) => {
+    const year = new Date(s).getUTCFullYear();
+    return year >= 1000 && year <= 9999;
+  }, "must be in the years 1000 to 9999");
 
 export const DAY_MS = 86_400_000;
