@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { loadCdnowSample } from "./cdnow-fixture.test-support.js";
+import { judgeFit } from "./fit-guard.js";
 import {
   fitParetoNbd,
   paretoNbdAgeAtPAliveThreshold,
@@ -100,6 +101,21 @@ describe("Pareto/NBD against an independent quadrature", () => {
     check({ r: 0.8, alpha: 40, s: 1.4, beta: 3 }, row);
   });
 
+  // One of α, β hundreds to thousands of times the other: where the ₂F₁ series would need ~37/v
+  // terms, the near-side series takes all of (t_x, T] or, when v(τ) crosses its limit inside it,
+  // the part before the crossing (the α = 10, β = 1000 rows split at τ ≈ 10.4).
+  it.each([
+    { params: { r: 0.6, alpha: 10, s: 0.3, beta: 100000 }, x: 40, tx: 20, T: 30, pAlive: 0.7883201395869255, y52: 41.60429328347594 },
+    { params: { r: 0.6, alpha: 10, s: 0.3, beta: 100000 }, x: 1, tx: 0.5, T: 80, pAlive: 0.9988181968239783, y52: 0.9232799853823285 },
+    { params: { r: 0.7, alpha: 20000, s: 1.2, beta: 5 }, x: 2, tx: 10, T: 50, pAlive: 0.2096702159902638, y52: 9.676369728885042e-4 },
+    { params: { r: 0.7, alpha: 20000, s: 1.2, beta: 5 }, x: 0, tx: 0, T: 400, pAlive: 0.005058466957081072, y52: 8.389961634690011e-6 },
+    { params: { r: 0.6, alpha: 10, s: 0.9, beta: 1000 }, x: 2, tx: 0.5, T: 39, pAlive: 0.7679620455201461, y52: 2.072685943706083 },
+    { params: { r: 0.6, alpha: 10, s: 0.9, beta: 1000 }, x: 0, tx: 0, T: 78, pAlive: 0.8958532376455366, y52: 0.3109296756605724 },
+    { params: { r: 0.6, alpha: 10, s: 0.9, beta: 2000 }, x: 150, tx: 30, T: 39, pAlive: 4.479303516156895e-10, y52: 7.077987679737862e-8 },
+  ])("α/β = $params.alpha/$params.beta, x = $x: P(alive) and E[Y(52)] far from α ≈ β", ({ params, ...row }) => {
+    check(params, row);
+  });
+
   it("is continuous where the two ₂F₁ branches meet (α = β)", () => {
     const equal = { r: 0.6, alpha: 10, s: 0.7, beta: 10 };
     const c = { x: 4, tx: 20, T: 35 };
@@ -109,6 +125,17 @@ describe("Pareto/NBD against an independent quadrature", () => {
 });
 
 describe("Pareto/NBD edge cases", () => {
+  it("finishes a fit on customers who never seem to leave, with β run off to its bound for the guard to reject", () => {
+    // The sample's first 300 customers six weeks in: almost no time to see anyone drop out, so the
+    // likelihood keeps rising as β → ∞. Before the near-side series this fit took minutes (every
+    // ₂F₁ with z within 1e-5 of 1); the guard then rejects it for the bound.
+    const early = loadCdnowSample(new Date(Date.UTC(1997, 1, 15))).slice(0, 300);
+    const fit = fitParetoNbd({ customers: early });
+    expect(fit.beta).toBeGreaterThan(1e7);
+    const judgement = judgeFit({ params: { r: fit.r, alpha: fit.alpha, s: fit.s, beta: fit.beta }, logLikelihood: fit.logLikelihood, converged: fit.converged, repeatBuyers: early.filter((c) => c.x > 0).length }, { minRepeatBuyers: 30 });
+    expect(judgement).toMatchObject({ accepted: false, reason: "parameter-at-bound" });
+  });
+
   it("has P(alive) = 1 right after a purchase, and below 1 for x = 0 (dropout needs no purchase)", () => {
     expect(paretoNbdPAlive({ params: PUBLISHED, x: 3, tx: 20, T: 20 })).toBe(1);
     expect(paretoNbdPAlive({ params: PUBLISHED, x: 0, tx: 0, T: 10 })).toBeLessThan(1);
