@@ -5,8 +5,9 @@ import { ChurnRow, loadFamily } from "./measures/measures-rows.js";
 import { CHURN_COUNTS } from "./measures/measures.sql.js";
 
 // The base's annual churn rate, for the simple CLV's lifespan (1 ÷ rate). Measured with the churn
-// measure's own statement over the year before the clock, stored, and read by every evaluation:
-// the measure scans a year of stage changes, which the ingest path must not do per batch.
+// measure's own statement over the year before the clock, stored, and read by the evaluations
+// through a per-process cache (createAnnualChurnCache): the measure scans a year of stage changes,
+// which the ingest path must not do per batch, and the stored row changes at most daily.
 
 const DAY_MS = 86_400_000;
 const YEAR_MS = 365 * DAY_MS;
@@ -23,14 +24,36 @@ export async function loadAnnualChurn(db: Queryable): Promise<MeasuredChurn | un
 }
 
 /**
+ * The newest measurement, re-read at most every `ttlMs` (CLV_MODEL_CACHE_MS, as the models): every
+ * batch's evaluation needs it, and it changes at most daily, when the sweep (possibly in another
+ * process) stores a new one. The process that stores one invalidates its own cache.
+ */
+export function createAnnualChurnCache({ ttlMs, now = () => Date.now() }: { ttlMs: number; now?: () => number }) {
+  let cached: { churn: MeasuredChurn | undefined; at: number } | undefined;
+  return {
+    async get(db: Queryable): Promise<MeasuredChurn | undefined> {
+      if (cached && now() - cached.at < ttlMs) return cached.churn;
+      const churn = await loadAnnualChurn(db);
+      cached = { churn, at: now() };
+      return churn;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}
+export type AnnualChurnCache = ReturnType<typeof createAnnualChurnCache>;
+
+/**
  * Measures the churn over [now − 365 days, now) (lost ÷ active at the start, as the churn measure
  * counts them) and stores it, unless the newest measurement is less than a day of clock time old.
- * Returns what was stored, or undefined when nothing was measured.
+ * Returns whether a row was stored (a measurement without a rate is stored too, and then
+ * replaces the previous rate) and the rate stored, if any.
  */
-export async function refreshAnnualChurn(db: Queryable, now: Date): Promise<MeasuredChurn | undefined> {
+export async function refreshAnnualChurn(db: Queryable, now: Date): Promise<{ stored: boolean; churn?: MeasuredChurn | undefined }> {
   const last = await db.query("SELECT measured_at FROM annual_churn ORDER BY id DESC LIMIT 1");
   const lastAt = last.rows[0] === undefined ? undefined : Stored.pick({ measured_at: true }).parse(last.rows[0]).measured_at;
-  if (lastAt && now.getTime() - lastAt.getTime() < ANNUAL_CHURN_REFRESH_MS) return undefined;
+  if (lastAt && now.getTime() - lastAt.getTime() < ANNUAL_CHURN_REFRESH_MS) return { stored: false };
 
   const from = new Date(now.getTime() - YEAR_MS);
   const counts = (await loadFamily(db, CHURN_COUNTS, [from, now, null], ChurnRow)).get(null) ?? { active_at_start: 0, lost: 0 };
@@ -46,5 +69,5 @@ export async function refreshAnnualChurn(db: Queryable, now: Date): Promise<Meas
     annualRate,
     historyDays,
   ]);
-  return annualRate === null ? undefined : { annualRate, historyDays };
+  return { stored: true, churn: annualRate === null ? undefined : { annualRate, historyDays } };
 }

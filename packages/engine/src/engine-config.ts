@@ -38,7 +38,7 @@ export const engineEnv = {
   QUIET_HOURS: z.string().regex(/^\d\d:\d\d-\d\d:\d\d$/, "HH:MM-HH:MM").default("21:00-08:00"),
   /** The time zone of customers without one. @defaultValue UTC */
   DEFAULT_TIMEZONE: z.string().min(1).default("UTC"),
-  /** How often a process re-reads the newest fitted models. @defaultValue 60000 */
+  /** How often a process re-reads the newest fitted models and the measured annual churn. @defaultValue 60000 */
   CLV_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(60_000),
   /** A refit's fit on fewer customers with a repeat purchase than this is rejected, not applied. @defaultValue 30 */
   CLV_MIN_REPEAT_BUYERS: z.coerce.number().int().min(0).default(30),

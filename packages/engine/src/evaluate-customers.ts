@@ -1,6 +1,6 @@
 import { StageChanged, type OutboxMessage, type Stage } from "@lifecycle/events";
 import type { OutboxRepo, Queryable } from "@lifecycle/db";
-import { evaluateCustomer, triggersForTransition, type CustomerState, type FollowUpIntent, type EngineSettings, type Evaluation, type FittedModels, type StageName } from "@lifecycle/domain";
+import { evaluateCustomer, triggersForTransition, type CustomerState, type FollowUpIntent, type EngineSettings, type Evaluation, type FittedModels, type MeasuredChurn, type StageName } from "@lifecycle/domain";
 import { writeFollowUps, type TraceOf } from "./follow-up-message.js";
 import { INSERT_TRANSITIONS, LOAD_CUSTOMER_STATES, SAVE_EVALUATIONS } from "./customer-states.sql.js";
 import { loadAnnualChurn } from "./annual-churn.js";
@@ -126,7 +126,9 @@ export interface FirstOrder {
  * Evaluates customers at `now` inside the caller's transaction: loads their state (locking the
  * rows), applies the pure rules, writes stage, CLV and health, stores each transition and its
  * outbox message. Three or four statements whatever the number of customers. `traceOf` (ingest,
- * when events carried a trace) gives each outbox message the trace it continues.
+ * when events carried a trace) gives each outbox message the trace it continues. `churn` is the
+ * base's measured annual churn, as `models` from the caller's cache (createAnnualChurnCache);
+ * a caller without one omits it and it is read here, one more statement.
  */
 export async function evaluateCustomers({
   tx,
@@ -134,6 +136,7 @@ export async function evaluateCustomers({
   customerIds,
   now,
   models,
+  churn,
   settings,
   traceOf,
 }: {
@@ -142,6 +145,8 @@ export async function evaluateCustomers({
   customerIds: readonly string[];
   now: Date;
   models: FittedModels;
+  /** The newest annual churn measurement; null: none stored (or without a rate). Omitted: read in `tx`. */
+  churn?: MeasuredChurn | null | undefined;
   settings: EngineSettings;
   traceOf?: TraceOf | undefined;
 }): Promise<EvaluateResult> {
@@ -150,7 +155,7 @@ export async function evaluateCustomers({
   const rows = (await tx.query<StateRow>(LOAD_CUSTOMER_STATES, [customerIds, rules.detractorMaxScore, rules.lowCsatMaxScore, rules.highCesMinScore])).rows;
 
   // The base's measured annual churn (the sweep measures it): the simple CLV's lifespan.
-  const churn = await loadAnnualChurn(tx);
+  const measured = churn === undefined ? await loadAnnualChurn(tx) : (churn ?? undefined);
   const saves: unknown[] = [];
   const transitions: unknown[] = [];
   const followUps: FollowUpIntent[] = [];
@@ -159,7 +164,7 @@ export async function evaluateCustomers({
     if (row.first_order_event_id !== null && row.first_purchase_at !== null) {
       firstOrders.push({ customerId: row.customer_id, eventId: row.first_order_event_id, time: row.first_purchase_at });
     }
-    const e = evaluateCustomer({ state: toState(row), now, models, settings, churn });
+    const e = evaluateCustomer({ state: toState(row), now, models, settings, churn: measured });
     const p = e.prediction;
     saves.push({
       customer_id: row.customer_id,

@@ -1,6 +1,6 @@
 export { createClock, type Clock, type ClockMode } from "./clock.js";
 export { createModelsRepo, createModelCache, type ModelsRepo, type ModelCache } from "./models.repo.js";
-export { loadAnnualChurn, refreshAnnualChurn, ANNUAL_CHURN_REFRESH_MS } from "./annual-churn.js";
+export { loadAnnualChurn, refreshAnnualChurn, createAnnualChurnCache, ANNUAL_CHURN_REFRESH_MS, type AnnualChurnCache } from "./annual-churn.js";
 export { evaluateCustomers, stageChangedEvent, type EvaluateResult } from "./evaluate-customers.js";
 export { sweepDueCustomers, SWEEP_LOCK_KEY, type SweepDeps, type SweepResult } from "./sweep.js";
 export { refitModels, DAYS_PER_UNIT, type FitRejection, type ModelKind, type RefitDeps, type RefitResult } from "./refit.js";

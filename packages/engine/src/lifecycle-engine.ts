@@ -1,6 +1,7 @@
 import type { OutboxRepo, Queryable } from "@lifecycle/db";
 import { triggersForEvents, type EngineSettings } from "@lifecycle/domain";
 import type { LifecycleEvent } from "@lifecycle/events";
+import type { AnnualChurnCache } from "./annual-churn.js";
 import type { Clock } from "./clock.js";
 import { evaluateCustomers, type EvaluateResult } from "./evaluate-customers.js";
 import { writeFollowUps, type TraceOf } from "./follow-up-message.js";
@@ -18,7 +19,7 @@ export interface NewEvents {
 }
 
 /** What the ingest transaction calls after applying a batch's events to the facts. */
-export function createLifecycleEngine({ outbox, clock, models, settings }: { outbox: OutboxRepo; clock: Clock; models: ModelCache; settings: EngineSettings }) {
+export function createLifecycleEngine({ outbox, clock, models, churn, settings }: { outbox: OutboxRepo; clock: Clock; models: ModelCache; churn: AnnualChurnCache; settings: EngineSettings }) {
   return {
     /**
      * In the batch's transaction: moves the clock, re-evaluates the touched customers (stage,
@@ -30,7 +31,7 @@ export function createLifecycleEngine({ outbox, clock, models, settings }: { out
       // Times carry offsets, so compare instants, not strings.
       const latest = new Date(events.reduce((max, e) => Math.max(max, Date.parse(e.time)), -Infinity));
       const now = await clock.advance(tx, latest, slots);
-      const { firstOrders, ...evaluated } = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(tx), settings, traceOf });
+      const { firstOrders, ...evaluated } = await evaluateCustomers({ tx, outbox, customerIds, now, models: await models.get(tx), churn: (await churn.get(tx)) ?? null, settings, traceOf });
       // A customer's first purchase is among these events when its first order came from one.
       const fresh = new Set(events.map((e) => e.id));
       const firstPurchases = firstOrders.filter((f) => fresh.has(f.eventId));

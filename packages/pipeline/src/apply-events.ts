@@ -1,7 +1,7 @@
 import type { LifecycleEvent } from "@lifecycle/events";
 import { createInboxRepo, createLifecycleStore, createOutboxRepo, withTransaction, type InboxEvent, type InboxRepo, type LifecycleStore, type OutboxRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
-import { createClock, createLifecycleEngine, createModelCache, createModelsRepo, type Clock, type LifecycleEngine } from "@lifecycle/engine";
+import { createAnnualChurnCache, createClock, createLifecycleEngine, createModelCache, createModelsRepo, type Clock, type LifecycleEngine } from "@lifecycle/engine";
 import { traceBatch } from "./trace-batch.js";
 
 export interface AcceptedEvent {
@@ -36,11 +36,14 @@ export function createApplyDeps({
   rates: Readonly<Record<string, string>>;
   clock?: Clock;
   settings?: EngineSettings;
+  /** How long the fitted models and the annual churn are cached (CLV_MODEL_CACHE_MS); 0: read per batch. */
   modelCacheMs?: number;
 }): ApplyDeps {
   const outbox = createOutboxRepo(pool);
   const models = createModelCache({ repo: createModelsRepo(pool), ttlMs: modelCacheMs });
-  return { pool, inbox: createInboxRepo(pool), store: createLifecycleStore(pool), outbox, engine: createLifecycleEngine({ outbox, clock, models, settings }), rates };
+  // Stored by the worker's sweep at most daily: a batch needs no fresher reading than the models.
+  const churn = createAnnualChurnCache({ ttlMs: modelCacheMs });
+  return { pool, inbox: createInboxRepo(pool), store: createLifecycleStore(pool), outbox, engine: createLifecycleEngine({ outbox, clock, models, churn, settings }), rates };
 }
 
 export interface ApplyOutcome {

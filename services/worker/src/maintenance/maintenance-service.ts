@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job } from "bullmq";
 import { createOutboxRepo, type Pool } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
-import { createModelCache, createModelsRepo, refitModels, sweepDueCustomers, type Clock } from "@lifecycle/engine";
+import { createAnnualChurnCache, createModelCache, createModelsRepo, refitModels, sweepDueCustomers, type Clock } from "@lifecycle/engine";
 import { QUEUES } from "@lifecycle/events";
 import type { Logger } from "@lifecycle/logging";
 import type { Redis } from "@lifecycle/queue";
@@ -15,6 +15,7 @@ export interface MaintenanceDeps {
   logger: Logger;
   clock: Clock;
   settings: EngineSettings;
+  /** How long the fitted models and the annual churn are cached (CLV_MODEL_CACHE_MS). */
   modelCacheMs: number;
   /** How often the stage sweep runs. */
   sweepEveryMs: number;
@@ -38,6 +39,8 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
   const outbox = createOutboxRepo(pool);
   const repo = createModelsRepo(pool);
   const cache = createModelCache({ repo, ttlMs: modelCacheMs });
+  // The sweep measures the annual churn and invalidates this cache when it stores a new measurement.
+  const churn = createAnnualChurnCache({ ttlMs: modelCacheMs });
   const queue = new Queue(QUEUES.maintenance, { connection, prefix });
   const metrics = createRefitMetrics(registry);
 
@@ -47,7 +50,7 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
     const jobLog = log.child({ jobId: job.id });
     switch (job.name) {
       case "stage-sweep": {
-        const result = await sweepDueCustomers({ pool, outbox, clock, models: cache, settings });
+        const result = await sweepDueCustomers({ pool, outbox, clock, models: cache, churn, settings });
         // An idle sweep each minute is noise at info, but still a run to record.
         if (!result.ran || result.evaluated > 0) jobLog.info({ result }, "stage sweep");
         else jobLog.debug({ result }, "stage sweep");
