@@ -11,11 +11,13 @@ import {
   expect,
   produceEvents,
   readWholeTopic,
+  removeRedisKeys,
   startService,
   stateSnapshot,
   test,
   uniqueName,
   waitFor,
+  type ServiceProcess,
   type TestInfra,
 } from "@lifecycle/testkit";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
@@ -36,6 +38,15 @@ async function applyReference(pool: Pool, events: LifecycleEvent[]) {
   }
 }
 
+// Every ingest process and queue prefix of the file: the teardown stops the processes (a failed
+// test can leave one running) and only then removes the keys their relays wrote under the prefix.
+const running: ServiceProcess[] = [];
+const queuePrefixes: string[] = [];
+test.afterAll(async ({ infra }) => {
+  await Promise.all(running.map((s) => s.stop()));
+  for (const prefix of queuePrefixes) await removeRedisKeys(infra.redis.url, prefix);
+});
+
 async function setup(infra: TestInfra, databaseUrl: string, name: string) {
   const topic = uniqueName(`${name}-in`);
   const kafka = createKafka({ brokers: infra.kafka.brokers, clientId: name, logger });
@@ -45,12 +56,14 @@ async function setup(infra: TestInfra, databaseUrl: string, name: string) {
   await admin.disconnect();
   const groupId = uniqueName(`${name}-group`);
   const stageTopic = uniqueName(`${name}-stages`);
+  const queuePrefix = uniqueName("lt");
+  queuePrefixes.push(queuePrefix);
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: infra.kafka.brokers.join(","),
     REDIS_URL: infra.redis.url,
-    QUEUE_PREFIX: uniqueName("lt"),
+    QUEUE_PREFIX: queuePrefix,
     INPUT_TOPICS: topic,
     DLQ_TOPIC: uniqueName(`${name}-dlq`),
     STAGE_CHANGED_TOPIC: stageTopic,
@@ -59,7 +72,8 @@ async function setup(infra: TestInfra, databaseUrl: string, name: string) {
     INGEST_SESSION_TIMEOUT_MS: "6000",
     LOG_LEVEL: "info",
   };
-  const start = () => startService({ name: `ingest-${name}`, entry: INGEST_MAIN, env, logDir: fileURLToPath(new URL(`../.run/test-logs/${name}`, import.meta.url)), readyMessage: "ingest running" });
+  const start = () =>
+    startService({ name: `ingest-${name}`, entry: INGEST_MAIN, env, logDir: fileURLToPath(new URL(`../.run/test-logs/${name}`, import.meta.url)), readyMessage: "ingest running" }).then((s) => (running.push(s), s));
   return { topic, kafka, groupId, stageTopic, start };
 }
 

@@ -9,8 +9,7 @@ import { createApiKeyRepo } from "@lifecycle/db";
 import { StageChanged } from "@lifecycle/events";
 import { openEventStream } from "@lifecycle/api/test-support/alerts-sse";
 import { createKafkaFromSettings, ensureTopics, KafkaSettingsError, type KafkaSecuritySettings } from "@lifecycle/kafka";
-import { createRedisConnection } from "@lifecycle/queue";
-import { createTestLogger, describe, expect, it, produceEvents, readTopic, readWholeTopic, startService, uniqueName, waitFor, type ServiceProcess } from "@lifecycle/testkit";
+import { createTestLogger, describe, expect, it, produceEvents, readTopic, readWholeTopic, removeRedisKeys, startService, uniqueName, waitFor, type ServiceProcess } from "@lifecycle/testkit";
 
 // Issue 10: our Kafka settings reach a secured cluster. A second local broker from the same Maven
 // artifacts listens with SASL_SSL only (a CA and broker certificate made with keytool, SCRAM users
@@ -121,14 +120,11 @@ describe("the services, replay and the CRM example over SASL_SSL", { timeout: 24
       LOG_LEVEL: "info",
     };
     // At the very end (the refused starts below create queue keys too): every key under the run's
-    // prefix, the follow-up queues and the worker's maintenance queue.
+    // prefix, the follow-up queues and the worker's maintenance queue, once no service writes there
+    // (a failed start leaves the others running until here).
     onTestFinished(async () => {
-      const redis = createRedisConnection(infra.redis.url, "sasl-ssl-cleanup");
-      for await (const keys of redis.scanStream({ match: `${queuePrefix}:*`, count: 500 })) {
-        const batch = z.array(z.string()).parse(keys);
-        if (batch.length) await redis.unlink(...batch);
-      }
-      redis.disconnect();
+      await Promise.all(running.splice(0).map((s) => s.stop()));
+      await removeRedisKeys(infra.redis.url, queuePrefix);
     });
     const start = (name: string, entry: string, readyMessage: string, extra: NodeJS.ProcessEnv = {}) =>
       startService({ name, entry, env: { ...env, ...extra }, logDir: dir, readyMessage }).then((s) => (running.push(s), s));

@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import { fileURLToPath } from "node:url";
 import { LifecycleEvent, StageChanged } from "@lifecycle/events";
 import { createKafka, ensureTopics } from "@lifecycle/kafka";
-import { createTestLogger, describe, expect, produceEvents, readTopic, startService, test, uniqueName, waitFor, type ServiceProcess } from "@lifecycle/testkit";
+import { createTestLogger, describe, expect, produceEvents, readTopic, removeRedisKeys, startService, test, uniqueName, waitFor, type ServiceProcess } from "@lifecycle/testkit";
 import { startOtlpCollector, type CollectedSpan } from "./support/otlp-collector.js";
 
 // Issue 10's tracing done-when: one event's spans form one trace across the ingest and worker
@@ -33,6 +33,12 @@ async function startWebhookReceiver() {
 }
 
 describe("tracing across ingest and worker", { timeout: 90_000 }, () => {
+  const queuePrefix = uniqueName("tr-q");
+  // The relay's follow-up job and the worker's maintenance queue, after both processes stopped.
+  test.afterAll(async ({ infra }) => {
+    await removeRedisKeys(infra.redis.url, queuePrefix);
+  });
+
   test("one purchase's spans form one trace: produce → ingest process → transaction → relay send → worker job → webhook", async ({ infra, database }) => {
     const collector = await startOtlpCollector();
     const webhook = await startWebhookReceiver();
@@ -51,7 +57,7 @@ describe("tracing across ingest and worker", { timeout: 90_000 }, () => {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: infra.kafka.brokers.join(","),
       REDIS_URL: infra.redis.url,
-      QUEUE_PREFIX: uniqueName("tr-q"),
+      QUEUE_PREFIX: queuePrefix,
       INPUT_TOPICS: topic,
       DLQ_TOPIC: uniqueName("tr-dlq"),
       STAGE_CHANGED_TOPIC: stageTopic,
@@ -72,12 +78,13 @@ describe("tracing across ingest and worker", { timeout: 90_000 }, () => {
     const logDir = fileURLToPath(new URL(`../.run/test-logs/${env.INGEST_GROUP_ID}`, import.meta.url));
     const services: ServiceProcess[] = [];
     try {
-      services.push(
-        ...(await Promise.all([
-          startService({ name: "ingest", entry: INGEST_MAIN, env, logDir, readyMessage: "ingest running" }),
-          startService({ name: "worker", entry: WORKER_MAIN, env, logDir, readyMessage: "worker running" }),
-        ])),
-      );
+      // Both starts settle before either can fail the test: a service that did start is stopped below.
+      const started = await Promise.allSettled([
+        startService({ name: "ingest", entry: INGEST_MAIN, env, logDir, readyMessage: "ingest running" }),
+        startService({ name: "worker", entry: WORKER_MAIN, env, logDir, readyMessage: "worker running" }),
+      ]);
+      for (const s of started) if (s.status === "fulfilled") services.push(s.value);
+      for (const s of started) if (s.status === "rejected") throw s.reason;
 
       // The producer's span: a trace the test made up, as an instrumented checkout service would send.
       const traceId = randomBytes(16).toString("hex");

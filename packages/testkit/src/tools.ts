@@ -4,3 +4,4 @@ export { startService, type ServiceProcess } from "./service-process.js";
 export { produceEvents, readTopic, readWholeTopic, consumerLag, groupProgress, groupMembers, type GroupMember, type PartitionProgress } from "./kafka-helpers.js";
 export { waitFor } from "./wait-for.js";
 export { uniqueName } from "./unique-name.js";
+export { removeRedisKeys } from "./redis-keys.js";

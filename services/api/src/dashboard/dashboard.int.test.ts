@@ -1,12 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll } from "vitest";
 import { z } from "zod";
 import { EngineSettings } from "@lifecycle/domain";
 import { createClock } from "@lifecycle/engine";
 import { createFollowUpQueues, createRedisConnection, type FollowUpQueues, type Redis } from "@lifecycle/queue";
-import { describe, expect, test, uniqueName } from "@lifecycle/testkit";
+import { describe, expect, removeRedisKeys, test, uniqueName } from "@lifecycle/testkit";
 import { QueueHealth, StageCounts, StageFlows, WeeklyTrends } from "../routes/dashboard-data.routes.js";
 import { UpliftReport } from "../routes/playbook-uplift.routes.js";
 import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
@@ -32,11 +31,12 @@ let redis: Redis;
 let followUps: FollowUpQueues;
 let base: string;
 let browser: Browser | undefined;
+const queuePrefix = uniqueName("dash");
 
 describe("ops dashboard", () => {
   test.beforeAll(async ({ infra, database }) => {
     redis = createRedisConnection(infra.redis.url, "dashboard-test");
-    followUps = createFollowUpQueues({ connection: redis, prefix: uniqueName("dash") });
+    followUps = createFollowUpQueues({ connection: redis, prefix: queuePrefix });
     await seedLifecycle({ pool: database.pool, followUps });
     await seedFollowUpOutcomes({ pool: database.pool, settings });
     // CDNOW has no acquisition data: give two channels of customers a cost, one far under 3:1 and
@@ -47,12 +47,17 @@ describe("ops dashboard", () => {
     h = await createApiHarness({ infra, pool: database.pool, overrides: { queues: Object.values(followUps.queues), settings, clock: createClock({ mode: "watermark" }) } });
     base = await h.app.listen({ host: "127.0.0.1", port: 0 });
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-    await followUps?.obliterate();
-    await followUps?.close();
-    redis?.disconnect();
+  // Every key under the prefix (the seeded follow-ups, the queues' own keys) once the relay, the
+  // API and the queues are done, even if closing one of them failed.
+  test.afterAll(async ({ infra }) => {
+    try {
+      await browser?.close();
+      await h?.close();
+      await followUps?.close();
+    } finally {
+      redis?.disconnect();
+      await removeRedisKeys(infra.redis.url, queuePrefix);
+    }
   });
 
   test("the shells need no key and hold no data; assets are ours, revalidated by ETag; the aggregates need the read scope", async () => {
