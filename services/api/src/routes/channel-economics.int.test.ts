@@ -1,12 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
 import type { Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
-import { createClock } from "@lifecycle/engine";
-import { LifecycleEvent } from "@lifecycle/events";
 import { describe, expect, test } from "@lifecycle/testkit";
-import { applyEvents, createApplyDeps, type ApplyDeps } from "@lifecycle/pipeline";
-import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { createApiHarness, createTestIngest, ev, purchase, type ApiHarness, type TestIngest } from "../test-support/api-harness.js";
 
 // CLV, CAC and CLV:CAC per acquisition channel in GET /v1/metrics?groupBy=channel (issue 13),
 // with a margin of 0.3, on customers made through the ingest path. Every figure by hand:
@@ -23,26 +19,21 @@ const PERIOD = "from=2025-05-01T00:00:00Z&to=2025-06-01T00:00:00Z";
 
 let h: ApiHarness;
 let pool: Pool;
-let applyDeps: ApplyDeps;
-let offset = 0;
+let apply: TestIngest;
 
-const ev = (subject: string, type: string, time: string, data: object): LifecycleEvent =>
-  LifecycleEvent.parse({ specversion: "1.0", id: `e-${randomUUID()}`, source: "test", subject, type, time, data });
 const registered = (who: string, time: string, acquisitionChannel: string, acquisitionCost: string) => ev(who, "customer.registered", time, { acquisitionChannel, acquisitionCost });
-const bought = (who: string, time: string, amount: string) => ev(who, "purchase.completed", time, { orderId: `o-${randomUUID()}`, amount, currency: "USD" });
-const apply = (...events: LifecycleEvent[]) => applyEvents(applyDeps, events.map((event) => ({ event, topic: "t", partition: 0, offset: offset++ })));
 const metrics = (query: string) => h.app.inject({ method: "GET", url: `/v1/metrics?${query}`, headers: h.auth(h.keys.read) });
 
 describe("GET /v1/metrics?groupBy=channel: CLV, CAC and CLV:CAC per acquisition channel", () => {
   test.beforeAll(async ({ infra, database }) => {
     pool = database.pool;
     h = await createApiHarness({ infra, pool });
-    applyDeps = createApplyDeps({ pool, rates: { USD: "1" }, clock: createClock({ mode: "wall", wallNow: () => NOW }), settings: EngineSettings.parse({ clv: { margin: 0.3 } }), modelCacheMs: 0 });
-    await apply(registered("o1", "2025-03-01T10:00:00Z", "old", "10"), bought("o1", "2025-03-02T10:00:00Z", "40.00"));
-    await apply(registered("a1", "2025-05-01T10:00:00Z", "ads", "20"), bought("a1", "2025-05-02T10:00:00Z", "100.00"));
+    apply = createTestIngest({ pool, now: NOW, settings: EngineSettings.parse({ clv: { margin: 0.3 } }) });
+    await apply(registered("o1", "2025-03-01T10:00:00Z", "old", "10"), purchase("o1", "2025-03-02T10:00:00Z", "40.00"));
+    await apply(registered("a1", "2025-05-01T10:00:00Z", "ads", "20"), purchase("a1", "2025-05-02T10:00:00Z", "100.00"));
     await apply(registered("a2", "2025-05-03T10:00:00Z", "ads", "20"));
-    await apply(registered("s1", "2025-05-04T10:00:00Z", "search", "5"), bought("s1", "2025-05-05T10:00:00Z", "50.00"));
-    await apply(bought("n1", "2025-05-06T10:00:00Z", "10.00"));
+    await apply(registered("s1", "2025-05-04T10:00:00Z", "search", "5"), purchase("s1", "2025-05-05T10:00:00Z", "50.00"));
+    await apply(purchase("n1", "2025-05-06T10:00:00Z", "10.00"));
   });
   afterAll(async () => {
     await h?.close();

@@ -2,11 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
 import { z } from "zod";
 import { createJobOutcomeRepo, type Pool } from "@lifecycle/db";
-import { createClock } from "@lifecycle/engine";
-import { LifecycleEvent } from "@lifecycle/events";
 import { describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
-import { applyEvents, createApplyDeps, type ApplyDeps } from "@lifecycle/pipeline";
-import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { createApiHarness, createTestIngest, ev, purchase, type ApiHarness, type TestIngest } from "../test-support/api-harness.js";
 
 // The customer routes against the real database: state is made by applying real events through
 // the ingest handler (as Kafka would deliver them), at a fixed engine clock.
@@ -16,14 +13,8 @@ const EXACT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 let h: ApiHarness;
 let pool: Pool;
-let applyDeps: ApplyDeps;
-let offset = 0;
-
-const ev = (subject: string, type: string, time: string, data: object): LifecycleEvent =>
-  LifecycleEvent.parse({ specversion: "1.0", id: `e-${randomUUID()}`, source: "test", subject, type, time, data });
-const purchase = (subject: string, time: string, amount = "10.00") => ev(subject, "purchase.completed", time, { orderId: `o-${randomUUID()}`, amount, currency: "USD" });
 /** Applies the events as one ingest batch (one transaction). */
-const apply = (...events: LifecycleEvent[]) => applyEvents(applyDeps, events.map((event) => ({ event, topic: "t", partition: 0, offset: offset++ })));
+let apply: TestIngest;
 
 const get = (url: string, key: string = h.keys.read) => h.app.inject({ method: "GET", url, headers: h.auth(key) });
 const path = (id: string, rest = "") => `/v1/customers/${encodeURIComponent(id)}${rest}`;
@@ -38,7 +29,7 @@ describe("customer routes", () => {
   test.beforeAll(async ({ infra, database }) => {
     pool = database.pool;
     h = await createApiHarness({ infra, pool });
-    applyDeps = createApplyDeps({ pool, rates: { USD: "1" }, clock: createClock({ mode: "wall", wallNow: () => NOW }), modelCacheMs: 0 });
+    apply = createTestIngest({ pool, now: NOW });
   });
   afterAll(async () => {
     await h.close();

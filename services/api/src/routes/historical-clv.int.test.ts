@@ -1,13 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
 import { z } from "zod";
 import type { Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
-import { createClock } from "@lifecycle/engine";
-import { LifecycleEvent, StageChanged } from "@lifecycle/events";
+import { StageChanged } from "@lifecycle/events";
 import { describe, expect, test, uniqueName } from "@lifecycle/testkit";
-import { applyEvents, createApplyDeps, type ApplyDeps } from "@lifecycle/pipeline";
-import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { createApiHarness, createTestIngest, ev, purchase, type ApiHarness, type TestIngest } from "../test-support/api-harness.js";
 
 // Issue 13's done-when: with a margin of 0.3, the historical CLV is one number whether read from
 // GET /v1/customers/:id, the lifecycle.stage.changed event (the outbox row the relay publishes),
@@ -19,13 +16,7 @@ const MARGIN = 0.3;
 
 let h: ApiHarness;
 let pool: Pool;
-let applyDeps: ApplyDeps;
-let offset = 0;
-
-const ev = (subject: string, type: string, time: string, data: object): LifecycleEvent =>
-  LifecycleEvent.parse({ specversion: "1.0", id: `e-${randomUUID()}`, source: "test", subject, type, time, data });
-const purchase = (subject: string, time: string, amount: string) => ev(subject, "purchase.completed", time, { orderId: `o-${randomUUID()}`, amount, currency: "USD" });
-const apply = (...events: LifecycleEvent[]) => applyEvents(applyDeps, events.map((event) => ({ event, topic: "t", partition: 0, offset: offset++ })));
+let apply: TestIngest;
 
 const CustomerClv = z.object({ clv: z.object({ historical: z.string(), lifespanYears: z.number().nullable(), lifespanSource: z.string().nullable() }) });
 
@@ -50,8 +41,7 @@ describe("one historical CLV, margin applied", () => {
   test.beforeAll(async ({ infra, database }) => {
     pool = database.pool;
     h = await createApiHarness({ infra, pool });
-    const settings = EngineSettings.parse({ clv: { margin: MARGIN } });
-    applyDeps = createApplyDeps({ pool, rates: { USD: "1" }, clock: createClock({ mode: "wall", wallNow: () => NOW }), settings, modelCacheMs: 0 });
+    apply = createTestIngest({ pool, now: NOW, settings: EngineSettings.parse({ clv: { margin: MARGIN } }) });
   });
   afterAll(async () => {
     await h?.close();

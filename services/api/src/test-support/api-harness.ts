@@ -1,12 +1,15 @@
+import { randomUUID } from "node:crypto";
 import { Partitioners } from "kafkajs";
 import { Registry } from "prom-client";
 import { createApiKeyRepo, type Pool } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
-import type { StageChanged } from "@lifecycle/events";
+import { createClock } from "@lifecycle/engine";
+import { LifecycleEvent, type StageChanged } from "@lifecycle/events";
 import { createEventPublisher, createKafka, ensureTopics } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import { createTestLogger, uniqueName, type TestInfra } from "@lifecycle/testkit";
 import { dependencyChecks } from "@lifecycle/telemetry";
+import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { buildApp } from "../app.js";
 import type { ApiDeps, StageChangeFeed } from "../deps.js";
 
@@ -75,3 +78,23 @@ export async function createApiHarness({ infra, pool, overrides = {}, appLogger 
   };
 }
 export type ApiHarness = Awaited<ReturnType<typeof createApiHarness>>;
+
+/** A CloudEvent from source "test" with a fresh id, parsed as ingest parses it. */
+export const ev = (subject: string, type: string, time: string, data: object): LifecycleEvent =>
+  LifecycleEvent.parse({ specversion: "1.0", id: `e-${randomUUID()}`, source: "test", subject, type, time, data });
+
+/** A purchase of `amount` USD with a fresh order id. */
+export const purchase = (subject: string, time: string, amount = "10.00"): LifecycleEvent =>
+  ev(subject, "purchase.completed", time, { orderId: `o-${randomUUID()}`, amount, currency: "USD" });
+
+/**
+ * The ingest path into `pool` as Kafka would deliver events, at a fixed engine clock (`now`) and
+ * the given engine settings (the defaults if none): the returned `apply(...events)` applies them
+ * as one ingest batch (one transaction), at the next offsets.
+ */
+export function createTestIngest({ pool, now, settings }: { pool: Pool; now: Date; settings?: EngineSettings }) {
+  const deps = createApplyDeps({ pool, rates: { USD: "1" }, clock: createClock({ mode: "wall", wallNow: () => now }), settings, modelCacheMs: 0 });
+  let offset = 0;
+  return (...events: LifecycleEvent[]) => applyEvents(deps, events.map((event) => ({ event, topic: "t", partition: 0, offset: offset++ })));
+}
+export type TestIngest = ReturnType<typeof createTestIngest>;
