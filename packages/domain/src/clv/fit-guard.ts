@@ -31,6 +31,10 @@ export type FitGuard = {
   boundFactor?: number;
 };
 
+/** The guard's default factor, and the box inside which a fit's parameters are not "at a bound". */
+export const DEFAULT_BOUND_FACTOR = 1e3;
+export const ACCEPTABLE_PARAMETERS = { lower: POSITIVE_LOWER_BOUND * DEFAULT_BOUND_FACTOR, upper: POSITIVE_UPPER_BOUND / DEFAULT_BOUND_FACTOR };
+
 export type FitJudgement = { accepted: true } | { accepted: false; reason: FitRejectionReason; detail: string };
 
 /**
@@ -39,7 +43,7 @@ export type FitJudgement = { accepted: true } | { accepted: false; reason: FitRe
  * bound or not finite, and last an optimiser that stopped before converging.
  */
 export function judgeFit(fit: FitToJudge, guard: FitGuard): FitJudgement {
-  const { minRepeatBuyers, lowerBound = POSITIVE_LOWER_BOUND, upperBound = POSITIVE_UPPER_BOUND, boundFactor = 1e3 } = guard;
+  const { minRepeatBuyers, lowerBound = POSITIVE_LOWER_BOUND, upperBound = POSITIVE_UPPER_BOUND, boundFactor = DEFAULT_BOUND_FACTOR } = guard;
   if (fit.repeatBuyers < minRepeatBuyers) {
     return reject("too-few-repeat-buyers", `${fit.repeatBuyers} repeat buyers, fewer than ${minRepeatBuyers}`);
   }
