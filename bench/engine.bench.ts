@@ -46,18 +46,26 @@ try {
   const cache = createModelCache({ repo, ttlMs: 0 });
   const fit = await refitModels({ pool, outbox: createOutboxRepo(pool), clock, repo, cache, settings });
   if (!fit.fitted) throw new Error(`not fitted: ${fit.why}`);
-  say(`fit over ${fit.bgNbd.sampleSize} customers: ${seconds(fit.fitMs).toFixed(2)} s; refresh of ${fit.reevaluated}: ${seconds(fit.reevaluateMs).toFixed(2)} s; reading the input: ${readMs.toFixed(0)} ms (${read.rowCount} rows)`);
+  say(`fit over ${fit.sampleSize} customers: ${seconds(fit.fitMs).toFixed(2)} s; refresh of ${fit.reevaluated}: ${seconds(fit.reevaluateMs).toFixed(2)} s; reading the input: ${readMs.toFixed(0)} ms (${read.rowCount} rows)`);
 
   writeReport(`${root}docs/benchmarks`, {
     engine: {
       machine: describeMachine({ postgres: "local", clock: "watermark (1998-06-30)" }),
-      customers: fit.bgNbd.sampleSize,
+      customers: fit.sampleSize,
       apply: { events: events.length, seconds: seconds(applyMs), perSecond: events.length / seconds(applyMs) },
       readInputMs: readMs,
       fitMs: fit.fitMs,
       refreshMs: fit.reevaluateMs,
       refreshed: fit.reevaluated,
-      bgNbd: { r: fit.bgNbd.r, alpha: fit.bgNbd.alpha, a: fit.bgNbd.a, b: fit.bgNbd.b, logLikelihood: fit.bgNbd.logLikelihood, iterations: fit.bgNbd.iterations },
+      countModels: fit.countFits.map(({ kind, fit: c, status }) => ({
+        kind,
+        params: c.model.spec.params,
+        logLikelihood: c.logLikelihood,
+        iterations: c.iterations,
+        status,
+        holdoutMae: fit.selection.candidates.find((m) => m.model === kind)?.mae ?? null,
+      })),
+      choice: fit.selection.choice.why,
       gammaGamma: fit.gammaGamma && { p: fit.gammaGamma.p, q: fit.gammaGamma.q, gamma: fit.gammaGamma.gamma, sampleSize: fit.gammaGamma.sampleSize },
     },
   });

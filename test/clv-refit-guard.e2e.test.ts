@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { Pool } from "@lifecycle/db";
 import { createOutboxRepo } from "@lifecycle/db";
 import { EngineSettings } from "@lifecycle/domain";
-import { createClock, createModelCache, createModelsRepo, refitModels, type Clock, type StoredValidation } from "@lifecycle/engine";
+import { createClock, createModelCache, createModelsRepo, refitModels, type Clock, type StoredSelection, type StoredValidation } from "@lifecycle/engine";
 import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine } from "@lifecycle/events";
 import { createLogger } from "@lifecycle/logging";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
@@ -58,14 +58,16 @@ describe("CLV refit guard and holdout validation", { timeout: 120_000 }, () => {
       await apply(pool, clock, sampleEvents());
       const good = await refitModels({ ...refitDeps(pool, clock), holdoutShare: 0.5 });
       if (!good.fitted) throw new Error(good.why);
-      expect(good).toMatchObject({ applied: ["bgnbd", "gamma-gamma"], rejected: [], reevaluated: 2357 });
+      // CLV_MODEL=auto (the default): both count models fitted and validated on the same holdout.
+      expect(good).toMatchObject({ rejected: [], reevaluated: 2357 });
+      expect(good.countFits.map((f) => f.kind)).toEqual(["bgnbd", "paretonbd"]);
 
-      // The holdout validation stored with the applied model, read back from Postgres.
-      const stored = await pool.query<{ kind: string; status: string; reason: string | null; validation: StoredValidation | null }>(
-        "SELECT kind, status, reason, validation FROM clv_models ORDER BY id",
+      // The holdout validations stored with the models, read back from Postgres.
+      const stored = await pool.query<{ kind: string; status: string; reason: string | null; validation: StoredValidation | null; selection: StoredSelection | null }>(
+        "SELECT kind, status, reason, validation, selection FROM clv_models ORDER BY id",
       );
-      expect(stored.rows.map((r) => [r.kind, r.status, r.reason])).toEqual([["bgnbd", "accepted", null], ["gamma-gamma", "accepted", null]]);
-      const validation = stored.rows[0]?.validation;
+      const row = (kind: string) => stored.rows.find((r) => r.kind === kind);
+      const validation = row("bgnbd")?.validation;
       if (!validation || "skipped" in validation) throw new Error(`no validation: ${JSON.stringify(validation)}`);
       expect(validation).toMatchObject({ calibrationEnd: "1997-09-30T00:00:00.000Z", holdoutLength: 39, customers: 2357, calibrationTransactions: 2457, actualTransactions: 1882 });
       const zero = validation.byCalibrationTransactions[0];
@@ -78,6 +80,34 @@ describe("CLV refit guard and holdout validation", { timeout: 120_000 }, () => {
       // The calibration fit is the published one (to 1%): the SQL summary is the paper's.
       expect(Math.abs(validation.calibrationFit.r / 0.243 - 1)).toBeLessThan(0.01);
       expect(Math.abs(validation.calibrationFit.b / 2.426 - 1)).toBeLessThan(0.01);
+      // Pareto/NBD on the same holdout: the paper's figures too (x = 0: 0.14; correlation 0.630)
+      // and its calibration fit the published one (r 0.553, s 0.606 to 1%).
+      const paretoRow = await pool.query<{ validation: StoredValidation<"paretonbd"> | null }>("SELECT validation FROM clv_models WHERE kind = 'paretonbd'");
+      const pareto = paretoRow.rows[0]?.validation;
+      if (!pareto || "skipped" in pareto) throw new Error(`no Pareto/NBD validation: ${JSON.stringify(pareto)}`);
+      expect(pareto).toMatchObject({ calibrationEnd: "1997-09-30T00:00:00.000Z", customers: 2357, actualTransactions: 1882 });
+      expect(pareto.byCalibrationTransactions[0]?.predictedMean.toFixed(2)).toBe("0.14");
+      expect(pareto.correlation?.toFixed(3)).toBe("0.630");
+      expect(Math.abs(pareto.calibrationFit.r / 0.553 - 1)).toBeLessThan(0.01);
+      expect(Math.abs(pareto.calibrationFit.s / 0.606 - 1)).toBeLessThan(0.01);
+
+      // The lower holdout MAE is applied; the other is kept as not-chosen with the choice's sentence.
+      const [chosen, other] = validation.meanAbsoluteError <= pareto.meanAbsoluteError ? ["bgnbd", "paretonbd"] : ["paretonbd", "bgnbd"];
+      console.log(`[refit] holdout MAE: BG/NBD ${validation.meanAbsoluteError}, Pareto/NBD ${pareto.meanAbsoluteError}; applied ${chosen}`);
+      expect(good).toMatchObject({ countModel: chosen, applied: [chosen, "gamma-gamma"] });
+      expect(stored.rows.map((r) => [r.kind, r.status, r.reason])).toEqual([
+        ["bgnbd", chosen === "bgnbd" ? "accepted" : "not-chosen", chosen === "bgnbd" ? null : "not-chosen"],
+        ["paretonbd", chosen === "paretonbd" ? "accepted" : "not-chosen", chosen === "paretonbd" ? null : "not-chosen"],
+        ["gamma-gamma", "accepted", null],
+      ]);
+      const selection = row(chosen)?.selection;
+      expect(row(other)?.selection).toBeNull();
+      expect(selection).toEqual(JSON.parse(JSON.stringify(good.selection)));
+      expect(selection?.candidates).toEqual([
+        { model: "bgnbd", mae: validation.meanAbsoluteError, rejected: null },
+        { model: "paretonbd", mae: pareto.meanAbsoluteError, rejected: null },
+      ]);
+      expect(selection?.choice).toEqual({ model: chosen, why: expect.stringMatching(new RegExp(`^CLV_MODEL=auto, lower holdout MAE: ${chosen} \\(holdout MAE [0-9.]+\\) against ${other}`)) });
 
       const before = await predictions(pool);
       expect(before.filter((c) => c.p_alive !== null)).toHaveLength(2357);
@@ -92,21 +122,26 @@ describe("CLV refit guard and holdout validation", { timeout: 120_000 }, () => {
 
       const bad = await refitModels(refitDeps(pool, clock));
       if (!bad.fitted) throw new Error(bad.why);
-      expect(bad).toMatchObject({ applied: [], rejected: [{ model: "bgnbd", reason: "too-few-repeat-buyers", detail: "0 repeat buyers, fewer than 30" }], reevaluated: 0 });
-      // With the minimum off, the fit itself gives the data away: a parameter runs off to its bound.
+      const tooFew = { reason: "too-few-repeat-buyers", detail: "0 repeat buyers, fewer than 30" };
+      expect(bad).toMatchObject({ applied: [], countModel: undefined, rejected: [{ model: "bgnbd", ...tooFew }, { model: "paretonbd", ...tooFew }], reevaluated: 0 });
+      // With the minimum off, the fits themselves give the data away: a parameter runs off to its bound.
       const unguarded = await refitModels({ ...refitDeps(pool, clock), minRepeatBuyers: 0 });
-      expect(unguarded).toMatchObject({ applied: [], rejected: [{ model: "bgnbd", reason: "parameter-at-bound" }], reevaluated: 0 });
+      expect(unguarded).toMatchObject({ applied: [], rejected: [{ model: "bgnbd", reason: "parameter-at-bound" }, { model: "paretonbd", reason: "parameter-at-bound" }], reevaluated: 0 });
 
       const rejected = await pool.query("SELECT kind, status, reason, reason_detail, validation FROM clv_models WHERE status = 'rejected' ORDER BY id");
+      const atBound = { status: "rejected", reason: "parameter-at-bound", reason_detail: expect.stringMatching(/at the (lower|upper) bound/), validation: null };
       expect(rejected.rows).toEqual([
         { kind: "bgnbd", status: "rejected", reason: "too-few-repeat-buyers", reason_detail: "0 repeat buyers, fewer than 30", validation: null },
-        { kind: "bgnbd", status: "rejected", reason: "parameter-at-bound", reason_detail: expect.stringMatching(/at the (lower|upper) bound/), validation: null },
+        { kind: "paretonbd", status: "rejected", reason: "too-few-repeat-buyers", reason_detail: "0 repeat buyers, fewer than 30", validation: null },
+        { kind: "bgnbd", ...atBound },
+        { kind: "paretonbd", ...atBound },
       ]);
       // Customers keep their predictions and stages, and the current model is still the good one.
       expect(await predictions(pool)).toEqual(before);
       const current = await createModelsRepo(pool).latest();
-      expect(current.bgNbd?.params.r).toBeCloseTo(good.bgNbd.r, 12);
-      expect(new Set(before.map((c) => c.clv_model_id))).toEqual(new Set([current.bgNbd?.id]));
+      const applied = good.countFits.find((f) => f.status === "accepted");
+      expect(current.count?.model.spec).toEqual(applied?.fit.model.spec);
+      expect(new Set(before.map((c) => c.clv_model_id))).toEqual(new Set([current.count?.id]));
     });
   });
 
@@ -128,13 +163,17 @@ describe("CLV refit guard and holdout validation", { timeout: 120_000 }, () => {
         // The scheduler's first run and the initial refit may both run: count what finished.
         const refits = await waitFor("the refits to finish, each with its rejected fit", async () => {
           const done = lines.filter((l) => l.includes('"msg":"clv refit"')).length;
-          const rows = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM clv_models WHERE status = 'rejected' AND reason = 'too-few-repeat-buyers'");
+          const rows = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM clv_models WHERE kind = 'bgnbd' AND status = 'rejected' AND reason = 'too-few-repeat-buyers'");
           return done >= 1 && (await maintenance.queue.getActiveCount()) === 0 && rows.rows[0]?.n === done ? done : undefined;
         }, { timeoutMs: 30_000 });
-        expect(await registry.getSingleMetricAsString("lifecycle_clv_fits_rejected_total")).toContain(`lifecycle_clv_fits_rejected_total{model="bgnbd",reason="too-few-repeat-buyers"} ${refits}`);
+        // CLV_MODEL=auto: both count models were fitted, and both rejected.
+        const metric = await registry.getSingleMetricAsString("lifecycle_clv_fits_rejected_total");
+        expect(metric).toContain(`lifecycle_clv_fits_rejected_total{model="bgnbd",reason="too-few-repeat-buyers"} ${refits}`);
+        expect(metric).toContain(`lifecycle_clv_fits_rejected_total{model="paretonbd",reason="too-few-repeat-buyers"} ${refits}`);
         const LogLine = z.object({ level: z.number(), msg: z.string() }).loose();
         const warnings = lines.map((l) => LogLine.parse(JSON.parse(l))).filter((l) => l.level === 40);
-        expect(warnings).toEqual(Array.from({ length: refits }, (): unknown => expect.objectContaining({ msg: "clv fit rejected; the previous model stays", model: "bgnbd", reason: "too-few-repeat-buyers" })));
+        const warning = (model: string): unknown => expect.objectContaining({ msg: "clv fit rejected; the previous model stays", model, reason: "too-few-repeat-buyers" });
+        expect(warnings).toEqual(Array.from({ length: refits }, () => [warning("bgnbd"), warning("paretonbd")]).flat());
         const customers = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM customers WHERE p_alive IS NOT NULL");
         expect(customers.rows[0]?.n).toBe(0);
       } catch (err) {

@@ -59,10 +59,10 @@ describe("replaying CDNOW master", { timeout: 180_000 }, () => {
     const fit = await refitModels(deps);
     if (!fit.fitted) throw new Error(fit.why);
     expect(fit.now).toEqual(new Date("1998-06-30T00:00:00Z"));
-    expect(fit.bgNbd.sampleSize).toBe(23_570);
+    expect(fit.sampleSize).toBe(23_570);
     expect(fit.reevaluated).toBe(23_570);
     await sweepDueCustomers(deps);
-    console.log(`[replay] refit over ${fit.bgNbd.sampleSize} customers: fit ${(fit.fitMs / 1000).toFixed(2)} s, re-evaluation ${(fit.reevaluateMs / 1000).toFixed(2)} s`);
+    console.log(`[replay] refit over ${fit.sampleSize} customers (${fit.selection.choice.why}): fit ${(fit.fitMs / 1000).toFixed(2)} s, re-evaluation ${(fit.reevaluateMs / 1000).toFixed(2)} s`);
 
     const stages = await pool.query<{ stage: string; n: number }>("SELECT stage, count(*)::int AS n FROM customers GROUP BY stage ORDER BY stage");
     const byStage = Object.fromEntries(stages.rows.map((r) => [r.stage, r.n]));

@@ -20,15 +20,21 @@ export async function refitAndSweep({ pool, clock, settings }: { pool: Pool; clo
 }
 
 const f = (x: number, d = 4) => x.toFixed(d);
+const MODEL_NAMES = { bgnbd: "BG/NBD", paretonbd: "Pareto/NBD" } as const;
+const PARAM_NAMES: Record<string, string> = { alpha: "α", beta: "β" };
 
 /** Human-readable lines for a run. */
 export function describeEngineRun({ fit, sweep, stages }: EngineRun): string[] {
   const lines: string[] = [];
   if (!fit.fitted) lines.push(`models not fitted: ${fit.why}`);
   else {
-    const { bgNbd: b, gammaGamma: g } = fit;
+    const g = fit.gammaGamma;
     lines.push(`clock: ${fit.now.toISOString()}`);
-    lines.push(`BG/NBD over ${b.sampleSize} customers: r ${f(b.r)}, α ${f(b.alpha)}, a ${f(b.a)}, b ${f(b.b)}, LL ${f(b.logLikelihood, 2)}${b.converged ? "" : " (not converged)"}`);
+    for (const { kind, fit: c, status } of fit.countFits) {
+      const params = Object.entries(c.model.spec.params).map(([name, value]) => `${PARAM_NAMES[name] ?? name} ${f(value)}`).join(", ");
+      lines.push(`${MODEL_NAMES[kind]} over ${c.sampleSize} customers: ${params}, LL ${f(c.logLikelihood, 2)}${c.converged ? "" : " (not converged)"} — ${status}`);
+    }
+    lines.push(`model choice: ${fit.selection.choice.why}`);
     if (g) lines.push(`Gamma-Gamma over ${g.sampleSize} repeat buyers: p ${f(g.p)}, q ${f(g.q)}, γ ${f(g.gamma)}`);
     lines.push(`fit ${(fit.fitMs / 1000).toFixed(2)} s; ${fit.reevaluated} customers re-evaluated in ${(fit.reevaluateMs / 1000).toFixed(2)} s`);
   }

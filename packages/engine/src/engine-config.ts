@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { JsonEnv } from "@lifecycle/config";
-import { EngineSettings } from "@lifecycle/domain";
+import { EngineSettings, MODEL_SETTINGS, type ModelSetting } from "@lifecycle/domain";
 
 const num = (d: number) => z.coerce.number().default(d);
 
@@ -44,6 +44,8 @@ export const engineEnv = {
   CLV_MIN_REPEAT_BUYERS: z.coerce.number().int().min(0).default(30),
   /** Each refit validates on this last share of the observed period (fit before, score after); 0: no validation. @defaultValue 0.25 */
   CLV_HOLDOUT_SHARE: z.coerce.number().min(0).lt(1).default(0.25),
+  /** The purchase-count model: `bgnbd`, `paretonbd`, or `auto` (each refit fits both and applies the lower holdout error). @defaultValue auto */
+  CLV_MODEL: z.enum(MODEL_SETTINGS).default("auto"),
 };
 type EngineEnv = { [K in keyof typeof engineEnv]: z.infer<(typeof engineEnv)[K]> };
 
@@ -73,7 +75,7 @@ export function engineSettings(env: EngineEnv): EngineSettings {
   return parsed.data;
 }
 
-/** The refit's own settings from the environment (the fit guard's minimum and the holdout share). */
-export function refitSettings(env: Pick<EngineEnv, "CLV_MIN_REPEAT_BUYERS" | "CLV_HOLDOUT_SHARE">): { minRepeatBuyers: number; holdoutShare: number } {
-  return { minRepeatBuyers: env.CLV_MIN_REPEAT_BUYERS, holdoutShare: env.CLV_HOLDOUT_SHARE };
+/** The refit's own settings from the environment (the fit guard's minimum, the holdout share and the count model). */
+export function refitSettings(env: Pick<EngineEnv, "CLV_MIN_REPEAT_BUYERS" | "CLV_HOLDOUT_SHARE" | "CLV_MODEL">): { minRepeatBuyers: number; holdoutShare: number; model: ModelSetting } {
+  return { minRepeatBuyers: env.CLV_MIN_REPEAT_BUYERS, holdoutShare: env.CLV_HOLDOUT_SHARE, model: env.CLV_MODEL };
 }

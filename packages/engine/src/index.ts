@@ -3,8 +3,8 @@ export { createModelsRepo, createModelCache, type ModelsRepo, type ModelCache } 
 export { loadAnnualChurn, refreshAnnualChurn, createAnnualChurnCache, ANNUAL_CHURN_REFRESH_MS, type AnnualChurnCache } from "./annual-churn.js";
 export { evaluateCustomers, stageChangedEvent, type EvaluateResult } from "./evaluate-customers.js";
 export { sweepDueCustomers, SWEEP_LOCK_KEY, type SweepDeps, type SweepResult } from "./sweep.js";
-export { refitModels, DAYS_PER_UNIT, type FitRejection, type ModelKind, type RefitDeps, type RefitResult } from "./refit.js";
-export type { StoredValidation } from "./refit-holdout.js";
+export { refitModels, DAYS_PER_UNIT, type CountFitOutcome, type FitRejection, type ModelKind, type RefitDeps, type RefitResult, type StoredSelection } from "./refit.js";
+export type { KindValidation, StoredValidation } from "./refit-holdout.js";
 export { engineEnv, engineSettings, refitSettings } from "./engine-config.js";
 export { createLifecycleEngine, type LifecycleEngine } from "./lifecycle-engine.js";
 export { computeMeasures, MeasuresQuery, MeasuresQueryError, type Measures, type MeasuresGroup, type MeasuresGroupBy, type MeasuresReport } from "./measures/index.js";

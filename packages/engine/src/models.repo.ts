@@ -1,10 +1,20 @@
 import { z } from "zod";
 import type { Queryable } from "@lifecycle/db";
-import type { BgNbdFit, FitJudgement, FittedModels, GammaGammaFit } from "@lifecycle/domain";
+import { countModel, type CountModelFit, type FitJudgement, type FittedModels, type GammaGammaFit } from "@lifecycle/domain";
 
 const positive = z.number().positive();
-const BgNbdRow = z.object({ id: z.number(), time_unit_days: z.number(), params: z.object({ r: positive, alpha: positive, a: positive, b: positive }) });
+const CountRow = z.object({
+  id: z.number(),
+  time_unit_days: z.number(),
+  spec: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("bgnbd"), params: z.object({ r: positive, alpha: positive, a: positive, b: positive }) }),
+    z.object({ kind: z.literal("paretonbd"), params: z.object({ r: positive, alpha: positive, s: positive, beta: positive }) }),
+  ]),
+});
 const GammaGammaRow = z.object({ id: z.number(), params: z.object({ p: positive, q: positive, gamma: positive }) });
+
+/** How a fitted model's row is kept: applied, rejected by the guard, or an acceptable fit the model choice passed over. */
+export type ModelStatus = "accepted" | "rejected" | "not-chosen";
 
 export interface StoredFit {
   calibrationEnd: Date;
@@ -12,8 +22,12 @@ export interface StoredFit {
   timeUnitDays: number;
   /** The fit guard's verdict; a rejected fit is stored for the record and never read. @defaultValue accepted */
   judgement?: FitJudgement;
+  /** An acceptable count-model fit that the model choice did not apply, and the choice's sentence. */
+  notChosen?: string | undefined;
   /** The refit's holdout validation (JSON), stored with the model it validates. */
   validation?: unknown;
+  /** The refit's comparison of the count models (JSON), stored with the count model it applied. */
+  selection?: unknown;
 }
 
 /**
@@ -22,23 +36,25 @@ export interface StoredFit {
  */
 export function createModelsRepo(db: Queryable) {
   return {
+    /** The newest applied count model (BG/NBD or Pareto/NBD: one family, whichever the last refit chose) and Gamma-Gamma. */
     async latest(tx: Queryable = db): Promise<FittedModels> {
       const r = await tx.query<{ id: number; kind: string; params: unknown; time_unit_days: number }>(
-        "SELECT DISTINCT ON (kind) id, kind, params, time_unit_days FROM clv_models WHERE status = 'accepted' ORDER BY kind, id DESC",
+        `SELECT DISTINCT ON (kind = 'gamma-gamma') id, kind, params, time_unit_days FROM clv_models
+          WHERE status = 'accepted' ORDER BY kind = 'gamma-gamma', id DESC`,
       );
-      const bg = r.rows.find((row) => row.kind === "bgnbd");
+      const count = r.rows.find((row) => row.kind !== "gamma-gamma");
       const gg = r.rows.find((row) => row.kind === "gamma-gamma");
-      const bgRow = bg ? BgNbdRow.parse(bg) : undefined;
+      const countRow = count ? CountRow.parse({ ...count, spec: { kind: count.kind, params: count.params } }) : undefined;
       const ggRow = gg ? GammaGammaRow.parse(gg) : undefined;
       return {
-        bgNbd: bgRow && { id: bgRow.id, params: bgRow.params, daysPerUnit: bgRow.time_unit_days },
+        count: countRow && { id: countRow.id, model: countModel(countRow.spec), daysPerUnit: countRow.time_unit_days },
         gammaGamma: ggRow && { id: ggRow.id, params: ggRow.params },
       };
     },
 
-    async saveBgNbd(fit: BgNbdFit, meta: StoredFit, tx: Queryable = db): Promise<number> {
-      const params = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b };
-      return insert(tx, "bgnbd", params, fit, meta);
+    async saveCount(fit: CountModelFit, meta: StoredFit, tx: Queryable = db): Promise<number> {
+      const { kind, params } = fit.model.spec;
+      return insert(tx, kind, params, fit, meta);
     },
 
     async saveGammaGamma(fit: GammaGammaFit, meta: StoredFit, tx: Queryable = db): Promise<number> {
@@ -57,13 +73,19 @@ async function insert(
   meta: StoredFit,
 ): Promise<number> {
   const rejected = meta.judgement?.accepted === false ? meta.judgement : undefined;
+  const [status, reason, detail]: [ModelStatus, string | null, string | null] = rejected
+    ? ["rejected", rejected.reason, rejected.detail]
+    : meta.notChosen !== undefined
+      ? ["not-chosen", "not-chosen", meta.notChosen]
+      : ["accepted", null, null];
+  const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
   const r = await tx.query<{ id: number }>(
     `INSERT INTO clv_models (kind, params, log_likelihood, sample_size, iterations, converged, time_unit_days, calibration_end, duration_ms,
-                             status, reason, reason_detail, validation)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+                             status, reason, reason_detail, validation, selection)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
     [
       kind, JSON.stringify(params), fit.logLikelihood, fit.sampleSize, fit.iterations, fit.converged, meta.timeUnitDays, meta.calibrationEnd, Math.round(meta.durationMs),
-      rejected ? "rejected" : "accepted", rejected?.reason ?? null, rejected?.detail ?? null, meta.validation === undefined ? null : JSON.stringify(meta.validation),
+      status, reason, detail, json(meta.validation), json(meta.selection),
     ],
   );
   const id = r.rows[0]?.id;

@@ -1,30 +1,51 @@
 import type { Queryable } from "@lifecycle/db";
-import { conditionalExpectedTransactions, fitBgNbd, judgeFit, validateHoldout, type FitGuard, type HoldoutCustomer, type HoldoutValidation } from "@lifecycle/domain";
+import {
+  fitCountModel,
+  judgeFit,
+  validateHoldout,
+  type CountModelFit,
+  type CountModelKind,
+  type BgNbdParams,
+  type FitGuard,
+  type HoldoutCustomer,
+  type HoldoutValidation,
+  type ParetoNbdParams,
+} from "@lifecycle/domain";
+
+type ParamsOf = { bgnbd: BgNbdParams; paretonbd: ParetoNbdParams };
+/** A kind's calibration fit as stored: its parameters, flat, and the log-likelihood. */
+type CalibrationFit<K extends CountModelKind> = ParamsOf[K] & { logLikelihood: number };
 
 /** What the refit stores with its model: the validation and the calibration fit it scored, or why there is none. */
-export type StoredValidation =
-  | ({ calibrationEnd: string; holdoutShare: number; calibrationFit: { r: number; alpha: number; a: number; b: number; logLikelihood: number } } & HoldoutValidation)
+export type StoredValidation<K extends CountModelKind = "bgnbd"> =
+  | ({ calibrationEnd: string; holdoutShare: number; calibrationFit: CalibrationFit<K> } & HoldoutValidation)
   | { skipped: string; holdoutShare: number };
+
+/** One count model's holdout validation; `rejected` is its calibration fit's guard verdict when that failed. */
+export type KindValidation = { [K in CountModelKind]: { kind: K; validation: StoredValidation<K>; rejected?: string | undefined } }[CountModelKind];
 
 const MS_PER_DAY = 86_400_000;
 
 /**
- * Holdout validation of BG/NBD for one refit: the observed period runs from the first purchase day
- * to `now`'s UTC day; its last `holdoutShare` (rounded to whole days) is the holdout. BG/NBD is fitted
- * on the purchases up to the calibration end (customers acquired by then, same-day purchases
- * merged, time in units of `daysPerUnit`) and scored on the holdout's distinct purchase days.
- * The applied model is still the fit on everything: this one only says how well such a fit
- * predicts what came next. A calibration fit the guard rejects is not scored.
+ * Holdout validation of each of `kinds` for one refit: the observed period runs from the first
+ * purchase day to `now`'s UTC day; its last `holdoutShare` (rounded to whole days) is the holdout.
+ * Each model is fitted on the purchases up to the calibration end (customers acquired by then,
+ * same-day purchases merged, time in units of `daysPerUnit`) and scored on the holdout's distinct
+ * purchase days; all on the same customers, so their errors compare. The applied model is still
+ * the fit on everything: these only say how well such a fit predicts what came next. A
+ * calibration fit the guard rejects is not scored.
  */
-export async function validateBgNbdOnHoldout({ db, now, holdoutShare, daysPerUnit, guard, minCustomers }: {
+export async function validateCountModelsOnHoldout({ db, now, holdoutShare, daysPerUnit, guard, minCustomers, kinds }: {
   db: Queryable;
   now: Date;
   holdoutShare: number;
   daysPerUnit: number;
   guard: FitGuard;
   minCustomers: number;
-}): Promise<StoredValidation> {
-  const skipped = (why: string): StoredValidation => ({ skipped: why, holdoutShare });
+  kinds: readonly CountModelKind[];
+}): Promise<KindValidation[]> {
+  // A reason to skip holds for every kind: none was fitted.
+  const skipped = (why: string): KindValidation[] => kinds.map((kind) => ({ kind, validation: { skipped: why, holdoutShare } }));
   const nowDay = Math.floor(now.getTime() / MS_PER_DAY);
   const first = (await db.query<{ first: Date | null }>("SELECT min(first_purchase_at) AS first FROM customers")).rows[0]?.first;
   if (!first) return skipped("no purchases");
@@ -56,16 +77,24 @@ export async function validateBgNbdOnHoldout({ db, now, holdoutShare, daysPerUni
     holdoutTimes: (r.holdout_days ?? []).map((d) => d / daysPerUnit),
   }));
 
-  const fit = fitBgNbd({ customers });
-  const params = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b };
-  const judgement = judgeFit({ params, logLikelihood: fit.logLikelihood, converged: fit.converged, repeatBuyers: customers.filter((c) => c.x > 0).length }, guard);
-  if (!judgement.accepted) return skipped(`calibration fit rejected: ${judgement.reason} (${judgement.detail})`);
-  const validation = validateHoldout({
-    customers,
-    holdoutLength: holdoutDays / daysPerUnit,
-    // Any model plugs in here through its conditional expectation E[Y(t) | x, t_x, T].
-    predict: (c, t) => conditionalExpectedTransactions({ params, ...c, t }),
-    trackingStep: 7 / daysPerUnit,
+  const repeatBuyers = customers.filter((c) => c.x > 0).length;
+  const score = <K extends CountModelKind>(kind: K, params: ParamsOf[K], fit: CountModelFit): { kind: K; validation: StoredValidation<K>; rejected?: string } => {
+    const judgement = judgeFit({ params, logLikelihood: fit.logLikelihood, converged: fit.converged, repeatBuyers }, guard);
+    if (!judgement.accepted) {
+      return { kind, validation: { skipped: `calibration fit rejected: ${judgement.reason} (${judgement.detail})`, holdoutShare }, rejected: `${judgement.reason} (${judgement.detail})` };
+    }
+    const validation = validateHoldout({
+      customers,
+      holdoutLength: holdoutDays / daysPerUnit,
+      // Any model plugs in here through its conditional expectation E[Y(t) | x, t_x, T].
+      predict: (c, t) => fit.model.conditionalExpected(c, t),
+      trackingStep: 7 / daysPerUnit,
+    });
+    return { kind, validation: { calibrationEnd: calibrationEnd.toISOString(), holdoutShare, calibrationFit: { ...params, logLikelihood: fit.logLikelihood }, ...validation } };
+  };
+  return kinds.map((kind): KindValidation => {
+    const fit = fitCountModel({ kind, customers });
+    const { spec } = fit.model;
+    return spec.kind === "bgnbd" ? score("bgnbd", spec.params, fit) : score("paretonbd", spec.params, fit);
   });
-  return { calibrationEnd: calibrationEnd.toISOString(), holdoutShare, calibrationFit: { ...params, logLikelihood: fit.logLikelihood }, ...validation };
 }

@@ -2,16 +2,18 @@ import { describe, expect, it } from "vitest";
 
 import { conditionalExpectedTransactions, pAlive, type BgNbdParams } from "./bgnbd.js";
 import { conditionalExpectedSpend, populationMeanSpend, type GammaGammaParams } from "./gamma-gamma.js";
+import { countModel } from "./count-model.js";
 import { predictiveClv } from "./predictive-clv.js";
 
 const BG: BgNbdParams = { r: 0.2425982, alpha: 4.413684, a: 0.7929899, b: 2.426167 };
+const BG_MODEL = countModel({ kind: "bgnbd", params: BG });
 const GG: GammaGammaParams = { p: 6.25, q: 3.74, gamma: 15.44 };
 const C1516 = { x: 26, tx: 30.85714, T: 31, zbar: 39.97 };
 const C1 = { x: 2, tx: 30.428571, T: 38.857143, zbar: 22.345 };
 
 describe("predictiveClv", () => {
   it("without discounting is P(alive), E[Y(t)] and E(Z) multiplied (customer 1516: E[Y(52)] = 25.7566)", () => {
-    const result = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1516, horizon: 52 });
+    const result = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1516, horizon: 52 });
     expect(result.pAlive).toBeCloseTo(0.96885, 5);
     expect(result.expectedPurchases).toBeCloseTo(25.7566, 3);
     expect(result.expectedSpend).toBeCloseTo(39.89, 2);
@@ -19,8 +21,8 @@ describe("predictiveClv", () => {
   });
 
   it("applies the margin linearly", () => {
-    const full = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1, horizon: 52, annualDiscountRate: 0.1 });
-    const margined = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1, horizon: 52, annualDiscountRate: 0.1, margin: 0.3 });
+    const full = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1, horizon: 52, annualDiscountRate: 0.1 });
+    const margined = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1, horizon: 52, annualDiscountRate: 0.1, margin: 0.3 });
     expect(margined.predictedClv).toBeCloseTo(full.predictedClv * 0.3, 9);
   });
 
@@ -37,20 +39,20 @@ describe("predictiveClv", () => {
       expected += (delta * spend) / Math.pow(1 + monthly, i);
     }
     const result = predictiveClv({
-      bgNbd: BG,
+      model: BG_MODEL,
       gammaGamma: GG,
       customer: C1,
       horizon: 12 * 4.345,
       annualDiscountRate: Math.pow(1 + monthly, 12) - 1,
     });
     expect(result.predictedClv).toBeCloseTo(expected, 9);
-    const undiscounted = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1, horizon: 12 * 4.345 });
+    const undiscounted = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1, horizon: 12 * 4.345 });
     expect(result.predictedClv).toBeLessThan(undiscounted.predictedClv);
     expect(result.expectedPurchases).toBeCloseTo(undiscounted.expectedPurchases, 12);
   });
 
   it("ends a partial last month at the horizon", () => {
-    const result = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1, horizon: 10, annualDiscountRate: 0.2 });
+    const result = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1, horizon: 10, annualDiscountRate: 0.2 });
     const at = (t: number): number => conditionalExpectedTransactions({ params: BG, ...C1, t });
     const discount = (t: number): number => Math.pow(1.2, -t / (12 * 4.345));
     const expected =
@@ -61,15 +63,15 @@ describe("predictiveClv", () => {
   });
 
   it("values a one-time buyer at the population mean spend, with P(alive) = 1", () => {
-    const result = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: { x: 0, tx: 0, T: 38.857, zbar: 0 }, horizon: 39 });
+    const result = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: { x: 0, tx: 0, T: 38.857, zbar: 0 }, horizon: 39 });
     expect(result.pAlive).toBe(1);
     expect(result.expectedSpend).toBe(populationMeanSpend({ params: GG }));
     expect(result.expectedPurchases).toBeCloseTo(0.1951, 3);
   });
 
   it("is zero over a zero horizon and rejects nonsense", () => {
-    const result = predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1, horizon: 0, annualDiscountRate: 0.1 });
+    const result = predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1, horizon: 0, annualDiscountRate: 0.1 });
     expect(result).toMatchObject({ expectedPurchases: 0, predictedClv: 0, pAlive: pAlive({ params: BG, ...C1 }) });
-    expect(() => predictiveClv({ bgNbd: BG, gammaGamma: GG, customer: C1, horizon: -1 })).toThrow(RangeError);
+    expect(() => predictiveClv({ model: BG_MODEL, gammaGamma: GG, customer: C1, horizon: -1 })).toThrow(RangeError);
   });
 });

@@ -1,13 +1,15 @@
-// Per-customer predictive CLV: BG/NBD for how many purchases, Gamma-Gamma for how much each.
+// Per-customer predictive CLV: a purchase-count model (BG/NBD or Pareto/NBD, whichever the refit
+// applied) for how many purchases, Gamma-Gamma for how much each.
 // It runs for every customer an event touches, so it is closed-form only: one ₂F₁ per discount
 // period (one in total without discounting) and no fitting.
 
-import { expectedTransactionsIfAlive, pAlive, type BgNbdParams } from "./bgnbd.js";
+import type { CountModel } from "./count-model.js";
 import { conditionalExpectedSpend, type GammaGammaParams } from "./gamma-gamma.js";
 import type { RfmSummary } from "./rfm-summary.js";
 
 export type PredictiveClvInput = {
-  bgNbd: BgNbdParams;
+  /** The purchase-count model (countModel(spec)). */
+  model: CountModel;
   gammaGamma: GammaGammaParams;
   /** The customer's summary, in the same time unit the models were fitted in. */
   customer: RfmSummary;
@@ -33,7 +35,7 @@ export type PredictiveClvInput = {
 };
 
 export type PredictiveClv = {
-  /** P(alive) now (BG/NBD). */
+  /** P(alive) now (the count model's). */
   pAlive: number;
   /** Expected purchases over the horizon, undiscounted: E[Y(horizon) | x, t_x, T]. */
   expectedPurchases: number;
@@ -49,7 +51,7 @@ export type PredictiveClv = {
  * a final partial month ends at the horizon.
  */
 export function predictiveClv({
-  bgNbd,
+  model,
   gammaGamma,
   customer: { x, tx, T, zbar },
   horizon,
@@ -60,9 +62,9 @@ export function predictiveClv({
   if (!(horizon >= 0) || !(unitsPerMonth > 0) || !(annualDiscountRate > -1)) {
     throw new RangeError(`predictiveClv: invalid horizon=${horizon} unitsPerMonth=${unitsPerMonth} rate=${annualDiscountRate}`);
   }
-  const alive = pAlive({ params: bgNbd, x, tx, T });
+  const alive = model.pAlive({ x, tx, T });
   const expectedSpend = conditionalExpectedSpend({ params: gammaGamma, x, zbar });
-  const ifAlive = (t: number): number => expectedTransactionsIfAlive({ params: bgNbd, x, tx, T, t });
+  const ifAlive = (t: number): number => model.expectedIfAlive({ x, tx, T }, t);
 
   let discountedPurchases: number;
   let total: number;

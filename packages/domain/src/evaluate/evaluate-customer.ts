@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ageAtPAliveThreshold, conditionalExpectedTransactions, pAlive, type BgNbdParams } from "../clv/bgnbd.js";
+import type { CountModel } from "../clv/count-model.js";
 import type { GammaGammaParams } from "../clv/gamma-gamma.js";
 import { predictiveClv } from "../clv/predictive-clv.js";
 import { utcDay, type RfmSummary } from "../clv/rfm-summary.js";
@@ -37,7 +37,8 @@ export type EngineSettings = z.infer<typeof EngineSettings>;
 
 /** The newest fitted population models, if any. */
 export interface FittedModels {
-  bgNbd?: { id: number; params: BgNbdParams; daysPerUnit: number } | undefined;
+  /** The purchase-count model the last refit applied (BG/NBD or Pareto/NBD), built from its stored spec. */
+  count?: { id: number; model: CountModel; daysPerUnit: number } | undefined;
   gammaGamma?: { id: number; params: GammaGammaParams } | undefined;
 }
 
@@ -94,30 +95,32 @@ export function summaryFromFacts(state: CustomerState, now: Date, daysPerUnit: n
 }
 
 function predict(state: CustomerState, now: Date, models: FittedModels, settings: EngineSettings): Prediction | undefined {
-  const bg = models.bgNbd;
-  if (!bg) return undefined;
-  const summary = summaryFromFacts(state, now, bg.daysPerUnit);
+  const count = models.count;
+  if (!count) return undefined;
+  const { model, daysPerUnit } = count;
+  const summary = summaryFromFacts(state, now, daysPerUnit);
   if (!summary) return undefined;
-  const { x, tx } = summary;
-  const age = x >= 1 ? ageAtPAliveThreshold({ params: bg.params, x, tx, threshold: settings.rules.pAliveThreshold }) : undefined;
+  const { x, tx, T } = summary;
+  // The customer's own rhythm needs a repeat purchase: one-time buyers keep the at-risk window,
+  // whichever model is applied (Pareto/NBD would give them a P(alive) date too; BG/NBD cannot).
+  const age = x >= 1 ? model.ageAtPAliveThreshold({ x, tx }, settings.rules.pAliveThreshold) : undefined;
   const firstDayMs = utcDay(state.facts.firstPurchaseAt ?? now) * DAY_MS;
-  const pAliveBelowAt = age === undefined ? undefined : new Date(firstDayMs + Math.ceil(age * bg.daysPerUnit * DAY_MS));
+  const pAliveBelowAt = age === undefined ? undefined : new Date(firstDayMs + Math.ceil(age * daysPerUnit * DAY_MS));
   const gg = models.gammaGamma;
-  const horizon = settings.clv.horizonDays / bg.daysPerUnit;
-  const base = { modelId: bg.id, pAliveBelowAt };
+  const horizon = settings.clv.horizonDays / daysPerUnit;
+  const base = { modelId: count.id, pAliveBelowAt };
   if (!gg) {
     // Without a spend model the purchases can still be predicted; the value cannot.
-    const args = { params: bg.params, x, tx, T: summary.T };
-    return { ...base, pAlive: pAlive(args), expectedPurchases: conditionalExpectedTransactions({ ...args, t: horizon }) };
+    return { ...base, pAlive: model.pAlive({ x, tx, T }), expectedPurchases: model.conditionalExpected({ x, tx, T }, horizon) };
   }
   const value = predictiveClv({
-    bgNbd: bg.params,
+    model,
     gammaGamma: gg.params,
     customer: summary,
     horizon,
     margin: settings.clv.margin,
     annualDiscountRate: settings.clv.annualDiscountRate,
-    unitsPerMonth: YEAR_DAYS / 12 / bg.daysPerUnit,
+    unitsPerMonth: YEAR_DAYS / 12 / daysPerUnit,
   });
   return { ...base, ...value };
 }

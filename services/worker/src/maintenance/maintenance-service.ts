@@ -67,9 +67,10 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
           metrics.fitsRejected.inc({ model: r.model, reason: r.reason });
           jobLog.warn({ model: r.model, reason: r.reason, detail: r.detail }, "clv fit rejected; the previous model stays");
         }
-        const validation = result.validation && ("skipped" in result.validation ? { skipped: result.validation.skipped } : { mae: result.validation.meanAbsoluteError, correlation: result.validation.correlation });
-        jobLog.info({ sampleSize: result.bgNbd.sampleSize, applied: result.applied, validation, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated }, "clv refit");
-        return { fitted: true, bgNbd: result.bgNbd, gammaGamma: result.gammaGamma, applied: result.applied, rejected: result.rejected, fitMs: result.fitMs };
+        const { candidates, choice } = result.selection;
+        jobLog.info({ sampleSize: result.sampleSize, applied: result.applied, candidates, choice, fitMs: Math.round(result.fitMs), reevaluated: result.reevaluated }, "clv refit");
+        const fits = result.countFits.map(({ kind, fit, status }) => ({ kind, status, params: fit.model.spec.params, logLikelihood: fit.logLikelihood }));
+        return { fitted: true, fits, choice, gammaGamma: result.gammaGamma, applied: result.applied, rejected: result.rejected, fitMs: result.fitMs };
       }
       default:
         throw new Error(`no handler for maintenance job ${job.name}`);
@@ -87,7 +88,7 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
       await queue.upsertJobScheduler("clv-refit", { every: refitEveryMs }, { name: "clv-refit", opts: { removeOnComplete: 20, removeOnFail: 20 } });
       // A first refit soon after start when no model exists yet, rather than a whole interval later.
       const models = await repo.latest();
-      if (!models.bgNbd) await queue.add("clv-refit", {}, { jobId: "clv-refit-initial", delay: initialRefitDelayMs, removeOnComplete: true, removeOnFail: true });
+      if (!models.count) await queue.add("clv-refit", {}, { jobId: "clv-refit-initial", delay: initialRefitDelayMs, removeOnComplete: true, removeOnFail: true });
       void worker.run();
       await worker.waitUntilReady();
     },
