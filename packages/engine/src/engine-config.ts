@@ -23,6 +23,8 @@ export const engineEnv = {
   CLV_MARGIN: num(1),
   CLV_DISCOUNT_RATE: num(0.1),
   CLV_LIFESPAN_YEARS: num(3),
+  /** The cap on a lifespan from the measured annual churn (1 ÷ rate). @defaultValue 10 */
+  CLV_MAX_LIFESPAN_YEARS: num(10),
   /**
    * Playbook overrides as JSON, merged over the defaults, e.g.
    * `{"csat-survey":{"delayMinutes":1440,"channel":"email"},"cross-sell":{"enabled":false}}`. @defaultValue {}
@@ -62,7 +64,7 @@ export function engineSettings(env: EngineEnv): EngineSettings {
       lowCsatMaxScore: env.STAGE_LOW_CSAT_MAX,
       highCesMinScore: env.STAGE_HIGH_CES_MIN,
     },
-    clv: { horizonDays: env.CLV_HORIZON_DAYS, margin: env.CLV_MARGIN, annualDiscountRate: env.CLV_DISCOUNT_RATE, lifespanYears: env.CLV_LIFESPAN_YEARS },
+    clv: { horizonDays: env.CLV_HORIZON_DAYS, margin: env.CLV_MARGIN, annualDiscountRate: env.CLV_DISCOUNT_RATE, lifespanYears: env.CLV_LIFESPAN_YEARS, maxLifespanYears: env.CLV_MAX_LIFESPAN_YEARS },
     playbooks: env.PLAYBOOKS,
     delivery: {
       consentRegime: env.CONSENT_REGIME,

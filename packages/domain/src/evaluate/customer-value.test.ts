@@ -50,6 +50,9 @@ describe("the simple CLV's lifespan", () => {
     expect(expectedLifespan({ churn: { annualRate: 0.25, historyDays: 364 }, settingYears: 3 })).toEqual({ years: 3, source: "setting" });
     expect(expectedLifespan({ churn: { annualRate: 0, historyDays: 900 }, settingYears: 3 })).toEqual({ years: 3, source: "setting" });
     expect(expectedLifespan({ settingYears: 3 })).toEqual({ years: 3, source: "setting" });
+    // A quiet year (2 % lost) would promise 50 years: the cap holds it at maxYears.
+    expect(expectedLifespan({ churn: { annualRate: 0.02, historyDays: 400 }, settingYears: 3, maxYears: 10 })).toEqual({ years: 10, source: "churn" });
+    expect(expectedLifespan({ churn: { annualRate: 0.25, historyDays: 400 }, settingYears: 3, maxYears: 10 })).toEqual({ years: 4, source: "churn" });
   });
 
   it("sets the simple and profit CLV and the CLV:CAC ratio, and says which was used", () => {

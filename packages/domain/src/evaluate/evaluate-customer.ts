@@ -23,6 +23,8 @@ export const ClvSettings = z.object({
   annualDiscountRate: z.number().min(0).lt(1).default(0.1),
   /** Expected lifespan in years for the simple and profit CLV formulas, when no annual churn rate can be measured. @defaultValue 3 */
   lifespanYears: z.number().positive().default(3),
+  /** The most years a lifespan from the measured churn (1 ÷ rate) may be. @defaultValue 10 */
+  maxLifespanYears: z.number().positive().default(10),
 });
 export type ClvSettings = z.infer<typeof ClvSettings>;
 
@@ -161,7 +163,7 @@ export function evaluateCustomer({
     // buyer is not extrapolated to 52 purchases a year.
     const tenureYears = Math.max(1, (now.getTime() - first.getTime()) / DAY_MS / YEAR_DAYS);
     const perYear = facts.purchaseCount / tenureYears;
-    lifespan = expectedLifespan({ churn, settingYears: settings.clv.lifespanYears });
+    lifespan = expectedLifespan({ churn, settingYears: settings.clv.lifespanYears, maxYears: settings.clv.maxLifespanYears });
     const lifespanYears = lifespan.years;
     const simpleCents = simpleClvCents({ averageOrderValueCents: aovCents, purchasesPerYear: perYear, lifespanYears });
     const cacCents = Math.round((state.acquisitionCost ?? 0) * 100);

@@ -23,13 +23,14 @@ export const MIN_CHURN_HISTORY_DAYS = 365;
 
 /**
  * The simple CLV's expected lifespan: 1 ÷ the measured annual churn rate when there is at least a
- * year of history and some churn in it (the seed articles' definition), else the configured years.
- * A rate of 0 would mean an endless lifespan: no churn observed says too little, so the setting
- * stands.
+ * year of history and some churn in it (the seed articles' definition), at most `maxYears`, else
+ * the configured years. A rate of 0 would mean an endless lifespan: no churn observed says too
+ * little, so the setting stands; a tiny one (a quiet first year) would promise decades of
+ * revenue, which the cap stops (a value to plan with must not rest on one year's luck).
  */
-export function expectedLifespan({ churn, settingYears }: { churn?: MeasuredChurn | undefined; settingYears: number }): Lifespan {
+export function expectedLifespan({ churn, settingYears, maxYears = Number.POSITIVE_INFINITY }: { churn?: MeasuredChurn | undefined; settingYears: number; maxYears?: number }): Lifespan {
   if (churn && churn.historyDays >= MIN_CHURN_HISTORY_DAYS && churn.annualRate > 0 && churn.annualRate <= 1) {
-    return { years: lifespanYearsFromChurn({ annualChurnRate: churn.annualRate }), source: "churn" };
+    return { years: Math.min(maxYears, lifespanYearsFromChurn({ annualChurnRate: churn.annualRate })), source: "churn" };
   }
   return { years: settingYears, source: "setting" };
 }
