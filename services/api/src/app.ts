@@ -14,6 +14,7 @@ import { alertsRoutes } from "./routes/alerts.routes.js";
 import { auditRoutes } from "./routes/audit.routes.js";
 import { consentRoutes } from "./routes/consent.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
+import { modelsRoutes } from "./routes/models.routes.js";
 import { playbookPreviewRoutes } from "./routes/playbook-preview.routes.js";
 import { playbookUpliftRoutes } from "./routes/playbook-uplift.routes.js";
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from "./routes/queue-board.routes.js";
@@ -99,6 +100,7 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   await app.register(consentRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(playbookUpliftRoutes, { deps });
+  await app.register(modelsRoutes, { deps });
   await app.register(auditRoutes, { deps });
   await app.register(playbookPreviewRoutes, { deps });
   await app.register(dashboardRoutes, { deps });
