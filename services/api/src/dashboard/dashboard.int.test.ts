@@ -7,6 +7,7 @@ import { createClock } from "@lifecycle/engine";
 import { createFollowUpQueues, createRedisConnection, type FollowUpQueues, type Redis } from "@lifecycle/queue";
 import { describe, expect, removeRedisKeys, test, uniqueName } from "@lifecycle/testkit";
 import { QueueHealth, StageCounts, StageFlows, WeeklyTrends } from "../routes/dashboard-data.routes.js";
+import { CurrentModels, ModelHistory } from "../routes/models.routes.js";
 import { UpliftReport } from "../routes/playbook-uplift.routes.js";
 import { createApiHarness, type ApiHarness } from "../test-support/api-harness.js";
 import { findChromium, watchProblems } from "./browser.test-support.js";
@@ -67,7 +68,7 @@ describe("ops dashboard", () => {
     expect(shell.headers["content-security-policy"]).toContain("script-src 'self'");
     expect(shell.body).toContain("npm run keys -- create --scope read");
     expect(shell.body).not.toMatch(/\b0\d{4}\b/); // no customer id
-    for (const url of ["/dashboard/at-risk", "/dashboard/customers", "/dashboard/customers/00004"]) expect((await h.app.inject({ url })).statusCode).toBe(200);
+    for (const url of ["/dashboard/at-risk", "/dashboard/customers", "/dashboard/customers/00004", "/dashboard/models"]) expect((await h.app.inject({ url })).statusCode).toBe(200);
 
     const chart = await h.app.inject({ url: "/dashboard/assets/chart.umd.min.js" });
     expect(chart.statusCode).toBe(200);
@@ -218,6 +219,11 @@ describe("ops dashboard", () => {
     expect(await page.locator("#customers-table tbody tr").count()).toBeGreaterThan(0);
     expect(await page.locator("#customers-table tbody .badge:not(.repeat)").count()).toBe(0);
     await shot("dashboard-customers");
+
+    await go(() => page.click("nav a[href='/dashboard/models']"), `${base}/dashboard/models`);
+    await settled("models");
+    await assertModels(page);
+    await shot("dashboard-models", true);
     expect(problems).toEqual([]);
   });
 
@@ -310,4 +316,41 @@ async function assertUplift(page: Page, apiCalls: readonly string[]) {
   }
   // At least one playbook has an interval to draw.
   expect(await page.locator("#uplift-table .interval .range").count()).toBeGreaterThan(0);
+}
+
+const KIND_NAMES: Record<string, string> = { bgnbd: "BG/NBD", paretonbd: "Pareto/NBD", "gamma-gamma": "Gamma-Gamma" };
+
+/** The Models page shows what GET /v1/models/current and GET /v1/models give: the model, its fit and holdout error, the choice, the charts' points, the history. */
+async function assertModels(page: Page) {
+  const get = async (url: string): Promise<unknown> => (await h.app.inject({ url, headers: h.auth(h.keys.read) })).json();
+  const current = CurrentModels.parse(await get("/v1/models/current"));
+  const history = ModelHistory.parse(await get("/v1/models"));
+  const count = current.count;
+  const validation = count?.validation;
+  if (!count || !validation || "skipped" in validation || !current.choice) throw new Error(`the quarterly refits left no validated count model: ${JSON.stringify(count)}`);
+  const text = async (selector: string) => (await page.locator(selector).textContent())?.trim();
+  expect(await text("#count-kind")).toBe(KIND_NAMES[count.kind]);
+  expect(await text("#count-sample")).toBe(fmtInt(count.sampleSize));
+  expect(await text("#count-ll")).toBe(count.logLikelihood.toFixed(1));
+  expect(await text("#count-mae")).toBe(validation.meanAbsoluteError.toFixed(4));
+  expect(await text("#choice-why")).toBe(current.choice.choice.why);
+  for (const c of current.choice.candidates) expect(await text(`#candidates-table tr[data-model="${c.model}"] td.mae`), c.model).toBe(c.mae === null ? "—" : c.mae.toFixed(4));
+
+  // The charts' fallback text lists their points: `label: actual a, predicted p; …`.
+  const points = async (id: string) => ((await page.locator(`#${id}`).textContent()) ?? "").split("; ");
+  const tracking = await points("tracking-chart");
+  expect(tracking).toHaveLength(validation.tracking.length);
+  const last = validation.tracking.at(-1);
+  expect(tracking.at(-1)).toMatch(new RegExp(`: actual ${last?.actual}, predicted ${Number(last?.predicted.toFixed(3))}$`));
+  expect(await points("groups-chart")).toEqual(validation.byCalibrationTransactions.map((g) => `${g.calibrationTransactions}${g.orMore ? "+" : ""}: actual ${Number(g.actualMean.toFixed(3))}, predicted ${Number(g.predictedMean.toFixed(3))}`));
+  const bins = (await points("p-alive-chart")).map((p) => Number(p.split(": ")[1]));
+  expect(bins).toEqual(current.pAliveDistribution.map((b) => b.customers));
+  expect(bins.reduce((a, b) => a + b, 0)).toBe(CUSTOMERS);
+
+  // The quarterly refits: every fit a row, newest first, with its verdict.
+  const rows = page.locator("#history-table tbody tr");
+  expect(await rows.count()).toBe(history.models.length);
+  const shown = await Promise.all(Array.from({ length: await rows.count() }, async (_, i) => [Number(await rows.nth(i).getAttribute("data-id")), await rows.nth(i).getAttribute("data-status")]));
+  expect(shown).toEqual(history.models.map((m) => [m.id, m.status]));
+  expect(history.models.filter((m) => m.status === "accepted").length).toBeGreaterThan(2);
 }

@@ -57,7 +57,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
   await app.register(dashboardDataRoutes, { deps });
 
   const assets = loadAssets();
-  const pages = new Map<PageName, Asset>((["overview", "at-risk", "customers", "customer"] as const).map((p) => [p, asset(renderPage(p), "text/html; charset=utf-8")]));
+  const pages = new Map<PageName, Asset>((["overview", "at-risk", "customers", "customer", "models"] as const).map((p) => [p, asset(renderPage(p), "text/html; charset=utf-8")]));
   const page = (name: PageName) => async (request: FastifyRequest, reply: FastifyReply) => {
     const shell = pages.get(name);
     if (!shell) throw new Error(`no page ${name}`);
@@ -69,6 +69,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
   app.get("/dashboard/", { schema: hide }, async (_request, reply) => reply.redirect("/dashboard"));
   app.get("/dashboard/at-risk", { schema: hide }, page("at-risk"));
   app.get("/dashboard/customers", { schema: hide }, page("customers"));
+  app.get("/dashboard/models", { schema: hide }, page("models"));
   app.get("/dashboard/customers/:id", { schema: { ...hide, params: z.object({ id: z.string().min(1).max(128) }) } }, page("customer"));
   app.get("/dashboard/assets/:file", { schema: { ...hide, params: z.object({ file: z.string().max(64) }) } }, async (request, reply) => {
     const found = assets.get(request.params.file);

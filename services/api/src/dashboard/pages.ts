@@ -1,12 +1,13 @@
 // The dashboard's HTML shells: static markup with placeholders that the page's script fills from
 // the JSON API. No data and no key is ever rendered on the server.
 
-export type PageName = "overview" | "at-risk" | "customers" | "customer";
+export type PageName = "overview" | "at-risk" | "customers" | "customer" | "models";
 
 const NAV: { page: PageName; href: string; label: string }[] = [
   { page: "overview", href: "/dashboard", label: "Overview" },
   { page: "at-risk", href: "/dashboard/at-risk", label: "At risk" },
   { page: "customers", href: "/dashboard/customers", label: "Customers" },
+  { page: "models", href: "/dashboard/models", label: "Models" },
 ];
 
 const KEY_PANEL = `
@@ -76,6 +77,19 @@ const BODIES: Record<PageName, string> = {
 <div class="toolbar"><h1>Customer <span id="customer-id"></span></h1><span id="customer-stage"></span></div>
 <section class="panel"><div id="facts" class="facts"></div></section>
 <section class="panel mt"><h2>Timeline <span class="muted">(stage transitions and events, newest first)</span></h2><div id="timeline"></div></section>`,
+  models: `
+<div class="toolbar"><h1>Models</h1><span class="muted">the CLV models the engine applies, and how well they predicted the holdout</span></div>
+<section class="panel"><h2>Current purchase-count model <span class="muted">(P(alive) and expected purchases)</span></h2><div id="count-model" class="facts"></div></section>
+<div class="grid two mt">
+  <section class="panel"><h2>Model choice <span class="muted">(the count models on the same holdout)</span></h2><div id="model-choice"></div></section>
+  <section class="panel"><h2>P(alive) <span class="muted">(customers by their current prediction)</span></h2><div class="chart tall"><canvas id="p-alive-chart" aria-label="Customers per P(alive) bin"></canvas></div><p id="p-alive-note" class="hint"></p></section>
+</div>
+<div class="grid two mt">
+  <section class="panel"><h2>Holdout tracking <span class="muted">(cumulative repeat purchases, actual and predicted)</span></h2><div class="chart tall"><canvas id="tracking-chart" aria-label="Cumulative repeat purchases in the holdout, actual and predicted"></canvas></div><p id="tracking-note" class="hint"></p></section>
+  <section class="panel"><h2>Actual vs predicted <span class="muted">(by repeat purchases before the holdout)</span></h2><div class="chart tall"><canvas id="groups-chart" aria-label="Mean holdout repeat purchases by calibration repeat purchases, actual and predicted"></canvas></div><p id="groups-note" class="hint"></p></section>
+</div>
+<section class="panel mt"><h2>Spend model <span class="muted">(expected spend per purchase)</span></h2><div id="spend-model" class="facts"></div></section>
+<section class="panel mt"><h2>Parameter history <span class="muted">(every fit, newest first)</span></h2><div id="history"></div></section>`,
 };
 
 const SCRIPTS: Record<PageName, string[]> = {
@@ -83,9 +97,10 @@ const SCRIPTS: Record<PageName, string[]> = {
   "at-risk": ["at-risk.js"],
   customers: ["customers.js"],
   customer: ["customer.js"],
+  models: ["chart.umd.min.js", "models.js"],
 };
 
-const TITLES: Record<PageName, string> = { overview: "Overview", "at-risk": "At risk", customers: "Customers", customer: "Customer" };
+const TITLES: Record<PageName, string> = { overview: "Overview", "at-risk": "At risk", customers: "Customers", customer: "Customer", models: "Models" };
 
 /** A page shell; the script of the same name renders its data once a key is known. */
 export function renderPage(page: PageName): string {

@@ -1,14 +1,12 @@
 // One customer: stage, value, surveys and health (GET /v1/customers/:id) and its timeline of
 // stage changes and events, newest first (GET /v1/customers/:id/timeline, paged by `before`).
 /* global document, window */
-import { ApiError, api, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, wireMore, stageBadge, start } from "./dashboard.js";
+import { ApiError, api, fact, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, wireMore, stageBadge, start } from "./dashboard.js";
 
 const PAGE_SIZE = 50;
 const PREFIX = "/dashboard/customers/";
 const customerId = () => decodeURIComponent(window.location.pathname.slice(PREFIX.length));
 
-/** A labelled value, with an optional line of detail under it. */
-const fact = (label, value, sub) => h("div", { class: "fact" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), sub ? h("div", { class: "sub" }, sub) : null);
 const score = (label, s) => fact(label, s ? String(s.score) : "—", s ? `answered ${fmtDate(s.at)}` : "never answered");
 
 function facts(c) {

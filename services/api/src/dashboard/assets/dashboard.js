@@ -72,6 +72,26 @@ export const fmtMoney = (s) => (s === null || s === undefined ? "—" : moneyFor
 export const fmtDate = (iso) => (iso ? String(iso).slice(0, 10) : "—");
 export const fmtDateTime = (iso) => (iso ? `${String(iso).slice(0, 10)} ${String(iso).slice(11, 16)}` : "—");
 
+/** A labelled value, with an optional line of detail under it (in a `.facts` grid). */
+export const fact = (label, value, sub) => h("div", { class: "fact" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), sub ? h("div", { class: "sub" }, sub) : null);
+
+/**
+ * A Chart.js chart on the canvas `canvasId` (pages that draw load Chart.js's UMD build first). The
+ * canvas's fallback content lists the values, for screen readers: `label: value; …` with one
+ * dataset, `label: name value, name value; …` with more.
+ */
+export function chart(canvasId, config) {
+  const canvas = document.getElementById(canvasId);
+  window.Chart.getChart(canvas)?.destroy();
+  const { labels, datasets } = config.data;
+  const value = (d, i) => d.data[i] ?? "no data";
+  canvas.textContent = labels
+    .map((label, i) => `${label}: ${datasets.length === 1 ? value(datasets[0], i) : datasets.map((d) => `${d.label} ${value(d, i)}`).join(", ")}`)
+    .join("; ");
+  const base = { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } } };
+  return new window.Chart(canvas, { ...config, options: { ...base, ...config.options } });
+}
+
 export const stageBadge = (stage) => (stage ? h("span", { class: `badge ${stage}` }, stage) : h("span", { class: "muted" }, "—"));
 export const customerLink = (id) => h("a", { href: `/dashboard/customers/${encodeURIComponent(id)}` }, id);
 

@@ -1,7 +1,7 @@
 // Overview: stage funnel and flows, weekly NPS / CSAT / CES / churn, follow-up queue health, live
 // alerts, the follow-ups' holdout uplift and CLV:CAC per acquisition channel. Chart.js (UMD build, loaded before this module) draws the charts.
 /* global document, window, URLSearchParams, AbortController */
-import { ApiError, STAGES, STAGE_COLORS, api, card, customerLink, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, start, stageBadge, streamEvents } from "./dashboard.js";
+import { ApiError, STAGES, STAGE_COLORS, api, card, chart, customerLink, fill, fmtDate, fmtDateTime, fmtInt, fmtMoney, fmtNum, h, start, stageBadge, streamEvents } from "./dashboard.js";
 import { upliftTable } from "./uplift.js";
 import { channelsTable } from "./channels.js";
 
@@ -13,16 +13,6 @@ function periodOf(latestEventAt, weeks) {
   const last = latestEventAt ? Date.parse(latestEventAt) : Date.now();
   const to = Math.floor(last / DAY_MS) * DAY_MS + DAY_MS;
   return { from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() };
-}
-
-/** A chart on the canvas `canvasId`; the canvas's fallback content lists the values, for screen readers. */
-function chart(canvasId, config) {
-  const canvas = document.getElementById(canvasId);
-  window.Chart.getChart(canvas)?.destroy();
-  const { labels, datasets } = config.data;
-  canvas.textContent = labels.map((label, i) => `${label}: ${datasets[0].data[i] ?? "no data"}`).join("; ");
-  const base = { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } } };
-  return new window.Chart(canvas, { ...config, options: { ...base, ...config.options } });
 }
 
 function drawFunnel(counts) {
