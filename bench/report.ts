@@ -20,10 +20,22 @@ export interface EngineReport {
   refreshMs: number;
   refreshed: number;
   /** Every count model the refit fitted (CLV_MODEL=auto: both), with what became of it. */
-  countModels: { kind: string; params: Record<string, number>; logLikelihood: number; iterations: number; status: string; holdoutMae: number | null }[];
+  countModels?: CountModelReport[];
   /** The model choice's sentence. */
-  choice: string;
+  choice?: string;
+  /** Before the model choice (issue 13) the report held the one BG/NBD fit: kept readable in an older benchmarks.json. */
+  bgNbd?: { r: number; alpha: number; a: number; b: number; logLikelihood: number; iterations: number };
   gammaGamma?: { p: number; q: number; gamma: number; sampleSize: number } | undefined;
+}
+
+type CountModelReport = { kind: string; params: Record<string, number>; logLikelihood: number; iterations: number; status: string; holdoutMae: number | null };
+
+/** The fitted count models of a report, new or old. */
+function countModelsOf(r: EngineReport): CountModelReport[] {
+  if (r.countModels) return r.countModels;
+  if (!r.bgNbd) return [];
+  const { logLikelihood, iterations, ...params } = r.bgNbd;
+  return [{ kind: "bgnbd", params, logLikelihood, iterations, status: "accepted", holdoutMae: null }];
 }
 
 const MODEL_NAMES: Record<string, string> = { bgnbd: "BG/NBD", paretonbd: "Pareto/NBD" };
@@ -44,13 +56,13 @@ ${Object.entries(r.machine).map(([k, v]) => `| ${k} | ${v} |`).join("\n")}
 |---|---|
 | apply ${n(r.apply.events)} purchases (facts, then stage, CLV and health of the touched customers, batches of 2,000) | ${r.apply.seconds.toFixed(1)} s = ${n(r.apply.perSecond)} events/s |
 | baseline: read the ${n(r.customers)} customers' model summaries from Postgres | ${n(r.readInputMs)} ms |
-| **refit**: ${r.countModels.map((m) => MODEL_NAMES[m.kind] ?? m.kind).join(" + ")} + Gamma-Gamma maximum likelihood over ${n(r.customers)} customers, each count model fitted again on the calibration window for its holdout validation | **${(r.fitMs / 1000).toFixed(2)} s** (${(r.fitMs / r.readInputMs).toFixed(1)}× the read) |
+| **refit**: ${countModelsOf(r).map((m) => MODEL_NAMES[m.kind] ?? m.kind).join(" + ")} + Gamma-Gamma maximum likelihood over ${n(r.customers)} customers, each count model fitted again on the calibration window for its holdout validation | **${(r.fitMs / 1000).toFixed(2)} s** (${(r.fitMs / r.readInputMs).toFixed(1)}× the read) |
 | refresh: re-evaluate all ${n(r.refreshed)} customers with the new models | ${(r.refreshMs / 1000).toFixed(2)} s = ${n(r.refreshed / (r.refreshMs / 1000))} customers/s |
 
-Fitted on the whole history to 1998-06-30 (weeks): ${r.countModels
+Fitted on the whole history to 1998-06-30 (weeks): ${countModelsOf(r)
     .map((m) => `${MODEL_NAMES[m.kind] ?? m.kind} ${Object.entries(m.params).map(([k, v]) => `${PARAM_NAMES[k] ?? k} ${f(v)}`).join(", ")}, log-likelihood ${m.logLikelihood.toFixed(1)} (${m.iterations} Nelder-Mead iterations; ${m.status}${m.holdoutMae === null ? "" : `, holdout MAE ${m.holdoutMae.toFixed(4)}`})`)
     .join("; ")}${r.gammaGamma ? `; Gamma-Gamma p ${f(r.gammaGamma.p)}, q ${f(r.gammaGamma.q)}, γ ${f(r.gammaGamma.gamma)} over ${n(r.gammaGamma.sampleSize)} repeat buyers` : ""}.
-Model choice: ${r.choice}.
+${r.choice ? `Model choice: ${r.choice}.` : ""}
 The fit reproduces the published parameters on the 1/10 sample's 39-week calibration (tests in
 packages/domain/src/clv and test/lifecycle-engine.e2e.test.ts).
 `;
