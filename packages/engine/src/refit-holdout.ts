@@ -21,8 +21,8 @@ export type StoredValidation<K extends CountModelKind = "bgnbd"> =
   | ({ calibrationEnd: string; holdoutShare: number; calibrationFit: CalibrationFit<K> } & HoldoutValidation)
   | { skipped: string; holdoutShare: number };
 
-/** One count model's holdout validation; `rejected` is its calibration fit's guard verdict when that failed. */
-export type KindValidation = { [K in CountModelKind]: { kind: K; validation: StoredValidation<K>; rejected?: string | undefined } }[CountModelKind];
+/** One count model's holdout validation (skipped, with the guard's reason, when its calibration fit was rejected). */
+export type KindValidation = { [K in CountModelKind]: { kind: K; validation: StoredValidation<K> } }[CountModelKind];
 
 const MS_PER_DAY = 86_400_000;
 
@@ -78,10 +78,10 @@ export async function validateCountModelsOnHoldout({ db, now, holdoutShare, days
   }));
 
   const repeatBuyers = customers.filter((c) => c.x > 0).length;
-  const score = <K extends CountModelKind>(kind: K, params: ParamsOf[K], fit: CountModelFit): { kind: K; validation: StoredValidation<K>; rejected?: string } => {
+  const score = <K extends CountModelKind>(kind: K, params: ParamsOf[K], fit: CountModelFit): { kind: K; validation: StoredValidation<K> } => {
     const judgement = judgeFit({ params, logLikelihood: fit.logLikelihood, converged: fit.converged, repeatBuyers }, guard);
     if (!judgement.accepted) {
-      return { kind, validation: { skipped: `calibration fit rejected: ${judgement.reason} (${judgement.detail})`, holdoutShare }, rejected: `${judgement.reason} (${judgement.detail})` };
+      return { kind, validation: { skipped: `calibration fit rejected: ${judgement.reason} (${judgement.detail})`, holdoutShare } };
     }
     const validation = validateHoldout({
       customers,

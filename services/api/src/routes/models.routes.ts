@@ -64,7 +64,7 @@ export const StoredSelection = z
     setting: z.enum(["bgnbd", "paretonbd", "auto"]).describe("CLV_MODEL when the refit ran"),
     candidates: z.array(z.object({ model: CountModelKind, mae: z.number().nullable().describe("Holdout MAE; null when not validated"), rejected: z.string().nullable().describe("The fit guard's reason, when it rejected the fit") })),
     choice: z.object({ model: CountModelKind.nullable().describe("The applied model; null when every candidate was rejected"), why: z.string() }),
-    validations: z.array(z.object({ kind: CountModelKind, validation: StoredValidation, rejected: z.string().optional() })).describe("Every candidate's holdout validation"),
+    validations: z.array(z.object({ kind: CountModelKind, validation: StoredValidation })).describe("Every candidate's holdout validation"),
   })
   .describe("The refit's choice between the count models, stored with the model it applied");
 
