@@ -8,7 +8,7 @@ import type { Logger } from "@lifecycle/logging";
 import { authorize, installAuthentication } from "./auth/authenticate.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { dashboardRoutes } from "./dashboard/dashboard.routes.js";
-import { answerFrameworkError, HttpProblem, installProblemHandlers } from "./http/problem.js";
+import { answerClientError, answerFrameworkError, HttpProblem, installProblemHandlers } from "./http/problem.js";
 import { createReadGate } from "./http/read-gate.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { auditRoutes } from "./routes/audit.routes.js";
@@ -48,6 +48,8 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
     routerOptions: { maxParamLength: 1024 },
     // Errors the router answers before any handler runs: problem details like every other error.
     frameworkErrors: answerFrameworkError,
+    // …and errors Node answers before that (an oversized request line: 431).
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -113,7 +113,9 @@ describe("every GET route under arbitrary parameters", () => {
           abort.abort();
         }
       }),
-      { numRuns: 20 },
+      // Found by the fuzzing: a query over Node's 16 KiB header limit got Node's 431 in fastify's
+      // plain JSON, until answerClientError.
+      { numRuns: 20, examples: [[`?=${"x".repeat(20_000)}`]] },
     );
   });
 });

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { sqlStateOf } from "@lifecycle/db";
@@ -102,4 +103,20 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
         : error.message;
   if (status >= 500) request.log.error({ err: error }, "request failed in the router");
   void sendProblem(reply, request, problem(status, status >= 500 ? undefined : detail));
+}
+
+/**
+ * Errors Node's HTTP parser raises before fastify sees a request (headers or URL over the size
+ * limit: 431; a malformed request: 400), answered as problem details like every other error
+ * rather than fastify's default JSON. The connection is closed after the answer, as fastify does.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+  const title = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
+  const body = JSON.stringify(problem(status, status === 431 ? "the request line and headers exceed the server's limit" : "the request could not be parsed", { title }));
+  socket.end(`HTTP/1.1 ${status} ${title}\r\nConnection: close\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
