@@ -128,9 +128,9 @@ describe("CRM stage sync example", { timeout: 180_000 }, () => {
     const client = await database.pool.connect();
     try {
       await client.query("BEGIN");
-      expect(await applyStageChanges(client, [newer, newer, older])).toEqual({ applied: 1, stale: 1, duplicates: 1, erased: 0 });
+      expect(await applyStageChanges(client, [newer, newer, older])).toEqual({ applied: 1, stale: 1, duplicates: 1, erased: 0, merged: 0 });
       await client.query("COMMIT");
-      expect(await applyStageChanges(client, [older, newer])).toEqual({ applied: 0, stale: 0, duplicates: 2, erased: 0 });
+      expect(await applyStageChanges(client, [older, newer])).toEqual({ applied: 0, stale: 0, duplicates: 2, erased: 0, merged: 0 });
     } finally {
       client.release();
     }
@@ -145,7 +145,7 @@ describe("CRM stage sync example", { timeout: 180_000 }, () => {
     const client = await database.pool.connect();
     try {
       await applyStageChanges(client, [stageChanged({ id: `${customer}-a`, customer, index: 1, at }), stageChanged({ id: `${other}-a`, customer: other, index: 1, at })]);
-      expect(await applyStageChanges(client, [erased, erased])).toEqual({ applied: 0, stale: 0, duplicates: 1, erased: 1 });
+      expect(await applyStageChanges(client, [erased, erased])).toEqual({ applied: 0, stale: 0, duplicates: 1, erased: 1, merged: 0 });
     } finally {
       client.release();
     }

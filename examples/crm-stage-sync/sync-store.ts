@@ -80,6 +80,8 @@ RETURNING last_event_id = $5 AS applied`;
 // the CRM erases its copy. Here that is the stage row; a real CRM deletes or anonymises its
 // contact record the same way. The ledger keeps only event and customer ids, so it stays.
 const ERASE_CUSTOMER = `DELETE FROM crm_customer_stages WHERE customer_id = $1`;
+// A merged id is the survivor now: its own record goes (the survivor's stage arrives as its own event).
+const DROP_MERGED = `DELETE FROM crm_customer_stages WHERE customer_id = ANY($1::text[])`;
 
 export interface ApplyResult {
   /** Events that set a customer's stage. */
@@ -90,6 +92,8 @@ export interface ApplyResult {
   duplicates: number;
   /** Erasures (`lifecycle.customer.erased`): the customer's row deleted. */
   erased: number;
+  /** Merges (`lifecycle.customer.merged`): the merged ids' rows deleted. */
+  merged: number;
 }
 
 /**
@@ -97,7 +101,7 @@ export interface ApplyResult {
  * transaction, so the ledger and the stages commit together or not at all).
  */
 export async function applyStageChanges(client: pg.ClientBase, events: readonly StageTopicEvent[]): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: 0, stale: 0, duplicates: 0, erased: 0 };
+  const result: ApplyResult = { applied: 0, stale: 0, duplicates: 0, erased: 0, merged: 0 };
   if (events.length === 0) return result;
 
   // The ledger first: ON CONFLICT DO NOTHING returns only the ids never seen before. Delivery is
@@ -121,6 +125,11 @@ export async function applyStageChanges(client: pg.ClientBase, events: readonly 
     if (e.type === "lifecycle.customer.erased") {
       await client.query(ERASE_CUSTOMER, [e.subject]);
       result.erased++;
+      continue;
+    }
+    if (e.type === "lifecycle.customer.merged") {
+      await client.query(DROP_MERGED, [e.data.mergedIds]);
+      result.merged++;
       continue;
     }
     const upserted = await client.query<{ applied: boolean }>(UPSERT_STAGE, [e.subject, e.data.to, e.data.reason, e.data.at, e.id, transitionSeq(e.id)]);

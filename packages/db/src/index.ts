@@ -13,3 +13,4 @@ export { createAuditLogRepo, AUDIT_ACTIONS, type AuditAction, type AuditEntry, t
 export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
 export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";
 export { createMarketingCapRepo, type MarketingCapRepo } from "./marketing-cap.repo.js";
+export { createIdentityRepo, type IdentityRepo, type StoredIdentityLink, type CanonicalAssignment } from "./identity/identity.repo.js";

@@ -16,3 +16,4 @@ export { expectedLifespan, MIN_CHURN_HISTORY_DAYS, type Lifespan, type LifespanS
 export * from "./measures/index.js";
 export * from "./playbooks/index.js";
 export * from "./delivery/index.js";
+export { canonicalIds, type IdentityLink } from "./identity/canonical-ids.js";

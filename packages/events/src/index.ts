@@ -23,5 +23,7 @@ export { LIFECYCLE_STAGES, Stage, StageChanged, StageChangedData } from "./schem
 export { buildContractDocs } from "./contract-docs.js";
 export { checkCurrency } from "./currency.js";
 export { decodeEnv, decodeForIngest } from "./decode-ingest.js";
-export { OutboxMessage, FollowUpOutboxMessage, StageChangedOutboxMessage, CustomerErasedOutboxMessage } from "./outbox.js";
+export { OutboxMessage, FollowUpOutboxMessage, StageChangedOutboxMessage, CustomerErasedOutboxMessage, CustomerMergedOutboxMessage } from "./outbox.js";
+export { CustomerMergedOut, CustomerMergedOutData } from "./schemas/customer-merged.js";
+export { ExternalId, CustomerIdentifiedData, CustomerMergedData, MAX_LINKED_IDS } from "./schemas/identity.js";
 export { CustomerErased, CustomerErasedData, StageTopicEvent } from "./schemas/customer-erased.js";

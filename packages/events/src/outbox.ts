@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FollowUpJob } from "./jobs.js";
 import { CustomerErased } from "./schemas/customer-erased.js";
+import { CustomerMergedOut } from "./schemas/customer-merged.js";
 import { StageChanged } from "./schemas/stage-changed.js";
 
 /** A follow-up for BullMQ; its dedupe key is the job id, so adding it twice adds it once. */
@@ -24,9 +25,16 @@ export const CustomerErasedOutboxMessage = z.object({
   payload: CustomerErased,
 });
 
+/** A merge for `lifecycle-stage-changed` (CRMs repoint the merged ids), written by the ingest transaction that merged. */
+export const CustomerMergedOutboxMessage = z.object({
+  kind: z.literal("customer-merged"),
+  dedupeKey: z.string().min(1),
+  payload: CustomerMergedOut,
+});
+
 /**
  * What the transactional outbox carries: written with the state it announces, parsed again by
  * the relay before it is published (a row that no longer parses is marked failed, not retried).
  */
-export const OutboxMessage = z.discriminatedUnion("kind", [FollowUpOutboxMessage, StageChangedOutboxMessage, CustomerErasedOutboxMessage]);
+export const OutboxMessage = z.discriminatedUnion("kind", [FollowUpOutboxMessage, StageChangedOutboxMessage, CustomerErasedOutboxMessage, CustomerMergedOutboxMessage]);
 export type OutboxMessage = z.infer<typeof OutboxMessage>;

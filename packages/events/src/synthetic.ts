@@ -74,7 +74,9 @@ export function* syntheticEvents({ seed, customers, count, start, end, prefix = 
         yield { ...base, type, data: { reason: "subscription-ended" } };
         break;
       case "customer.consent.updated":
-        // Not in MIX: adding it would change every seeded stream the tests and bench compare.
+      case "customer.identified":
+      case "customer.merged":
+        // Not in MIX: adding them would change every seeded stream the tests and bench compare.
         break;
       case "ticket.opened":
         yield { ...base, type, data: { ticketId, channel: (["email", "chat", "phone", "web"] as const)[pick(4)] ?? "email" } };

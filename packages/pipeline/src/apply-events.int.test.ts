@@ -2,7 +2,7 @@ import fc from "fast-check";
 import type { Pool } from "@lifecycle/db";
 import { createClock } from "@lifecycle/engine";
 import type { LifecycleEvent } from "@lifecycle/events";
-import { arbitraryHistory, describe, expect, stateSnapshot, test } from "@lifecycle/testkit";
+import { arbitraryHistory, arbitraryIdentityHistory, describe, expect, stateSnapshot, test } from "@lifecycle/testkit";
 import { applyEvents, createApplyDeps, type AcceptedEvent, type ApplyDeps } from "./apply-events.js";
 
 const rates = { USD: "1", EUR: "1.1" };
@@ -12,9 +12,17 @@ let run = 0;
 const applyDeps = (pool: Pool, clock: { now: Date }): ApplyDeps =>
   createApplyDeps({ pool, rates, clock: createClock({ mode: "wall", wallNow: () => clock.now }), modelCacheMs: 0 });
 
+/** An event under a run prefix: its id, its subject and the customer ids in its data. */
+function prefixed(e: LifecycleEvent, prefix: string): LifecycleEvent {
+  const at = { ...e, id: prefix + e.id, subject: prefix + e.subject };
+  if (at.type === "customer.identified") return { ...at, data: { ids: at.data.ids.map((id) => prefix + id) } };
+  if (at.type === "customer.merged") return { ...at, data: { ...at.data, mergedIds: at.data.mergedIds.map((id) => prefix + id) } };
+  return at;
+}
+
 /** The same events under a run prefix (customer and event ids), as Kafka would deliver them. */
 function delivered(events: readonly LifecycleEvent[], prefix: string): AcceptedEvent[] {
-  return events.map((e, offset) => ({ event: { ...e, id: prefix + e.id, subject: prefix + e.subject }, topic: "t", partition: 0, offset }));
+  return events.map((e, offset) => ({ event: prefixed(e, prefix), topic: "t", partition: 0, offset }));
 }
 
 async function applyInBatches(deps: ApplyDeps, events: AcceptedEvent[], sizes: number[]) {
@@ -26,10 +34,16 @@ async function applyInBatches(deps: ApplyDeps, events: AcceptedEvent[], sizes: n
 }
 
 describe("applying events to customer state", () => {
-  test("the same events in any order, any batching, with duplicates, give identical state", async ({ database }) => {
+  test.for([
+    ["", arbitraryHistory, 100],
+    // Some events under external ids, joined to customers by identify and merge events that
+    // arrive anywhere in the stream: an alias's events, and the records a merge moves, end up
+    // under the canonical customer as if they had been sent under it from the start.
+    [" (with aliases and merges)", arbitraryIdentityHistory, 60],
+  ] as const)("the same events in any order, any batching, with duplicates, give identical state%s", async ([, histories, numRuns], { database }) => {
     const clock = { now: new Date() };
     const deps = applyDeps(database.pool, clock);
-    const scenario = arbitraryHistory.chain((history) =>
+    const scenario = histories.chain((history) =>
       fc.record({
         // Event times fall on 2026-03-01 between 00:00 and 11:00: these clocks see response
         // targets pass, signals expire, and the at-risk and churn windows run out.
@@ -56,7 +70,7 @@ describe("applying events to customer state", () => {
         // Facts and everything derived at this clock: stage, predictions, health.
         expect(await stateSnapshot(database.pool, b, { derived: true })).toEqual(await stateSnapshot(database.pool, a, { derived: true }));
       }),
-      { numRuns: 100 },
+      { numRuns },
     );
   });
 

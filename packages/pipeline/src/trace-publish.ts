@@ -23,7 +23,7 @@ export function tracePublish() {
     },
     stageChange<E extends StageTopicEvent>(event: E): E {
       if (event.traceparent === undefined) return event;
-      const traceparent = send(event.traceparent, `send ${event.type === "lifecycle.customer.erased" ? "customer-erased" : "stage-changed"}`, { [ATTR.messagingSystem]: "kafka", [ATTR.messagingMessageId]: event.id, [ATTR.cloudEventId]: event.id });
+      const traceparent = send(event.traceparent, `send ${event.type.slice("lifecycle.".length).replace(".", "-")}`, { [ATTR.messagingSystem]: "kafka", [ATTR.messagingMessageId]: event.id, [ATTR.cloudEventId]: event.id });
       return { ...event, traceparent };
     },
     /** Ends the spans, failed with `err` when the publish failed. */

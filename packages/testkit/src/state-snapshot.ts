@@ -26,10 +26,17 @@ export async function stateSnapshot(db: Queryable, prefix: string, { derived = f
     survey_responses: "SELECT * FROM survey_responses WHERE customer_id LIKE $1 ORDER BY event_id",
     customer_consents: "SELECT customer_id, channel, status, source, event_time, event_id FROM customer_consents WHERE customer_id LIKE $1 ORDER BY customer_id, channel",
     // Which event-triggered follow-ups exist is order-independent; which event caused each is not
-    // (it is the first one the service saw), so only the keys are compared. Follow-ups triggered
-    // by stage changes (win-backs, cross-sells) follow the observed stage history, like it.
-    outbox: `SELECT kind, dedupe_key FROM outbox WHERE payload->>'customerId' LIKE $1
-               AND payload->>'playbook' NOT IN ('win-back-at-risk', 'win-back-churned', 'cross-sell') ORDER BY dedupe_key`,
+    // (it is the first one the service saw), so only (customer, playbook, trigger) is compared,
+    // under the customer the follow-up's id resolves to now: a follow-up queued for a merged id
+    // before its merge is the survivor's (and one queued for both ids is one, as the worker sends
+    // it once). Follow-ups triggered by stage changes (win-backs, cross-sells) follow the observed
+    // stage history, like it.
+    outbox: `SELECT DISTINCT o.kind, COALESCE(a.customer_id, o.payload->>'customerId') AS customer_id, o.payload->>'playbook' AS playbook, o.payload->>'trigger' AS trigger
+               FROM outbox o LEFT JOIN customer_aliases a ON a.alias_id = o.payload->>'customerId'
+              WHERE o.payload->>'customerId' LIKE $1
+                AND o.payload->>'playbook' NOT IN ('win-back-at-risk', 'win-back-churned', 'cross-sell') ORDER BY 2, 3, 4`,
+    // Which ids point where.
+    customer_aliases: "SELECT alias_id, customer_id FROM customer_aliases WHERE alias_id LIKE $1 ORDER BY alias_id",
   };
   const snapshot: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(tables)) {

@@ -1,6 +1,18 @@
 import { batchEvents } from "./batch-events.sql.js";
 import { preferColumns } from "./prefer.js";
 
+/** The profile columns a customer.registered event sets. */
+export const PROFILE_COLUMNS = ["email", "name", "acquisition_channel", "acquisition_cost", "referred_by", "birthday", "timezone", "locale"];
+
+/**
+ * How a customer row takes in another version of itself (`incoming`: EXCLUDED in an upsert, the
+ * merged customer's row in a merge): the later registration's profile, whole, and the later
+ * cancellation, whatever order they came in.
+ */
+export const mergeProfileColumns = (incoming: string) => `
+    ${preferColumns({ table: "customers", time: "profile_event_time", id: "profile_event_id", rule: "later", columns: PROFILE_COLUMNS, incoming })},
+    ${preferColumns({ table: "customers", time: "cancelled_at", id: "cancel_event_id", rule: "later", columns: ["cancel_reason"], incoming })}`;
+
 /** $1: the batch's new events (`batchEventsJson`). Upserts a row per subject: first/last seen, profile, cancellation. */
 export const UPSERT_CUSTOMERS = `
 WITH b AS MATERIALIZED (SELECT * FROM ${batchEvents("$1")}
@@ -32,14 +44,7 @@ ON CONFLICT (customer_id) DO UPDATE SET
     first_seen_at = LEAST(customers.first_seen_at, EXCLUDED.first_seen_at),
     last_event_at = GREATEST(customers.last_event_at, EXCLUDED.last_event_at),
     registered_at = LEAST(customers.registered_at, EXCLUDED.registered_at),
-    ${preferColumns({
-      table: "customers",
-      time: "profile_event_time",
-      id: "profile_event_id",
-      rule: "later",
-      columns: ["email", "name", "acquisition_channel", "acquisition_cost", "referred_by", "birthday", "timezone", "locale"],
-    })},
-    ${preferColumns({ table: "customers", time: "cancelled_at", id: "cancel_event_id", rule: "later", columns: ["cancel_reason"] })},
+    ${mergeProfileColumns("EXCLUDED")},
     -- Any new event is news for a CRM's incremental sync (a profile change included).
     updated_at = now()
 `;

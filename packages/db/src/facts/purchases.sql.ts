@@ -1,5 +1,12 @@
 import { batchEvents } from "./batch-events.sql.js";
 
+/** Of two versions of one order (a re-sent order, or one recorded under two merged ids), the earliest (time, id) stays, whole. */
+export const KEEP_EARLIEST_ORDER = `
+    event_id = EXCLUDED.event_id, event_time = EXCLUDED.event_time, amount = EXCLUDED.amount,
+    currency = EXCLUDED.currency, amount_base = EXCLUDED.amount_base,
+    channel = EXCLUDED.channel, referral_code = EXCLUDED.referral_code
+  WHERE (EXCLUDED.event_time, EXCLUDED.event_id) < (orders.event_time, orders.event_id)`;
+
 /**
  * $1: the batch's new purchases (`batchEventsJson`); $2: rates to the base currency as JSON, e.g. {"USD":"1","EUR":"1.08"}.
  * One row per (customer, order): of several versions the earliest (time, id) is kept.
@@ -12,11 +19,7 @@ SELECT DISTINCT ON (subject, data->>'orderId')
        data->>'channel', data->>'referralCode'
   FROM ${batchEvents("$1")}
  ORDER BY subject, data->>'orderId', event_time, event_id
-ON CONFLICT (customer_id, order_id) DO UPDATE SET
-    event_id = EXCLUDED.event_id, event_time = EXCLUDED.event_time, amount = EXCLUDED.amount,
-    currency = EXCLUDED.currency, amount_base = EXCLUDED.amount_base,
-    channel = EXCLUDED.channel, referral_code = EXCLUDED.referral_code
-  WHERE (EXCLUDED.event_time, EXCLUDED.event_id) < (orders.event_time, orders.event_id)
+ON CONFLICT (customer_id, order_id) DO UPDATE SET ${KEEP_EARLIEST_ORDER}
 `;
 
 /** $1: the batch's new refunds; $2: rates. Every refund event is its own row. */

@@ -2,6 +2,19 @@ import { batchEvents } from "./batch-events.sql.js";
 import { preferColumns } from "./prefer.js";
 
 /**
+ * How a stored ticket row takes in another row of the same ticket (EXCLUDED): earliest opening and
+ * first response, latest resolution and reopening, counts added. Folding rows this way in any
+ * order gives the same row, so a batch's events and a merged customer's tickets use it alike.
+ */
+export const MERGE_TICKET_ROWS = `
+    ${preferColumns({ table: "tickets", time: "opened_at", id: "opened_event_id", rule: "earlier", columns: ["channel", "priority"] })},
+    ${preferColumns({ table: "tickets", time: "first_response_at", id: "first_response_event_id", rule: "earlier", columns: ["first_response_by"] })},
+    ${preferColumns({ table: "tickets", time: "resolved_at", id: "resolved_event_id", rule: "later", columns: ["contacts"] })},
+    responses = tickets.responses + EXCLUDED.responses,
+    reopened_count = tickets.reopened_count + EXCLUDED.reopened_count,
+    last_reopened_at = GREATEST(tickets.last_reopened_at, EXCLUDED.last_reopened_at)`;
+
+/**
  * $1: the batch's new ticket events (`batchEventsJson`). Folds each ticket's events of the batch into one row, then merges it
  * with the stored row: earliest opening and first response, latest resolution and reopening,
  * counts added (each event is applied once: only new event ids reach this statement).
@@ -36,13 +49,7 @@ SELECT c.subject, c.ticket_id, o.event_time, o.event_id, o.channel, o.priority,
   LEFT JOIN opened o USING (subject, ticket_id)
   LEFT JOIN responded r USING (subject, ticket_id)
   LEFT JOIN resolved s USING (subject, ticket_id)
-ON CONFLICT (customer_id, ticket_id) DO UPDATE SET
-    ${preferColumns({ table: "tickets", time: "opened_at", id: "opened_event_id", rule: "earlier", columns: ["channel", "priority"] })},
-    ${preferColumns({ table: "tickets", time: "first_response_at", id: "first_response_event_id", rule: "earlier", columns: ["first_response_by"] })},
-    ${preferColumns({ table: "tickets", time: "resolved_at", id: "resolved_event_id", rule: "later", columns: ["contacts"] })},
-    responses = tickets.responses + EXCLUDED.responses,
-    reopened_count = tickets.reopened_count + EXCLUDED.reopened_count,
-    last_reopened_at = GREATEST(tickets.last_reopened_at, EXCLUDED.last_reopened_at)
+ON CONFLICT (customer_id, ticket_id) DO UPDATE SET ${MERGE_TICKET_ROWS}
 `;
 
 /** A ticket is open until resolved, and again after a reopening later than its resolution. */

@@ -155,6 +155,8 @@ export function triggersForEvents({
         break;
       case "customer.cancelled":
       case "customer.consent.updated":
+      case "customer.identified":
+      case "customer.merged":
       case "purchase.refunded":
       case "ticket.responded":
       case "ticket.reopened":

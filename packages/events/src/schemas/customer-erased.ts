@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CloudEventEnvelope, RFC3339_WITH_OFFSET } from "../cloud-event.js";
+import { CustomerMergedOut } from "./customer-merged.js";
 import { StageChanged } from "./stage-changed.js";
 
 /**
@@ -15,5 +16,5 @@ export const CustomerErased = CloudEventEnvelope.extend({ type: z.literal("lifec
 export type CustomerErased = z.infer<typeof CustomerErased>;
 
 /** Every event the service publishes on `lifecycle-stage-changed`, told apart by `type`. */
-export const StageTopicEvent = z.discriminatedUnion("type", [StageChanged, CustomerErased]);
+export const StageTopicEvent = z.discriminatedUnion("type", [StageChanged, CustomerErased, CustomerMergedOut]);
 export type StageTopicEvent = z.infer<typeof StageTopicEvent>;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CloudEventEnvelope } from "../cloud-event.js";
 import { CustomerCancelledData, CustomerConsentUpdatedData, CustomerRegisteredData } from "./customer.js";
+import { CustomerIdentifiedData, CustomerMergedData } from "./identity.js";
 import { PurchaseCompletedData, PurchaseRefundedData } from "./purchase.js";
 import { SurveyRespondedData } from "./survey.js";
 import { TicketOpenedData, TicketReopenedData, TicketRespondedData, TicketResolvedData } from "./ticket.js";
@@ -19,6 +20,13 @@ export const CustomerCancelled = event("customer.cancelled", CustomerCancelledDa
 export type CustomerCancelled = z.infer<typeof CustomerCancelled>;
 export const CustomerConsentUpdated = event("customer.consent.updated", CustomerConsentUpdatedData);
 export type CustomerConsentUpdated = z.infer<typeof CustomerConsentUpdated>;
+export const CustomerIdentified = event("customer.identified", CustomerIdentifiedData);
+export type CustomerIdentified = z.infer<typeof CustomerIdentified>;
+export const CustomerMerged = event("customer.merged", CustomerMergedData).refine((e) => !e.data.mergedIds.includes(e.subject), {
+  message: "a customer cannot be merged into itself",
+  path: ["data", "mergedIds"],
+});
+export type CustomerMerged = z.infer<typeof CustomerMerged>;
 export const PurchaseCompleted = event("purchase.completed", PurchaseCompletedData);
 export type PurchaseCompleted = z.infer<typeof PurchaseCompleted>;
 export const PurchaseRefunded = event("purchase.refunded", PurchaseRefundedData);
@@ -35,7 +43,7 @@ export const SurveyResponded = event("survey.responded", SurveyRespondedData);
 export type SurveyResponded = z.infer<typeof SurveyResponded>;
 
 /** Each input topic's events, discriminated by `type`. */
-export const CustomerTopicEvent = z.discriminatedUnion("type", [CustomerRegistered, CustomerCancelled, CustomerConsentUpdated]);
+export const CustomerTopicEvent = z.discriminatedUnion("type", [CustomerRegistered, CustomerCancelled, CustomerConsentUpdated, CustomerIdentified, CustomerMerged]);
 export const PurchaseTopicEvent = z.discriminatedUnion("type", [PurchaseCompleted, PurchaseRefunded]);
 export const SupportTicketTopicEvent = z.discriminatedUnion("type", [TicketOpened, TicketResponded, TicketResolved, TicketReopened]);
 export const SurveyTopicEvent = z.discriminatedUnion("type", [SurveyResponded]);
@@ -45,6 +53,8 @@ export const LifecycleEvent = z.discriminatedUnion("type", [
   CustomerRegistered,
   CustomerCancelled,
   CustomerConsentUpdated,
+  CustomerIdentified,
+  CustomerMerged,
   PurchaseCompleted,
   PurchaseRefunded,
   TicketOpened,

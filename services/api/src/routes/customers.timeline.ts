@@ -15,6 +15,9 @@ const SHOWN: Record<LifecycleEventType, readonly string[]> = {
   "customer.registered": ["acquisitionChannel", "acquisitionCost"],
   "customer.cancelled": ["reason"],
   "customer.consent.updated": ["channel", "status", "source"],
+  // The linked ids are personal (an e-mail address): only their count is shown.
+  "customer.identified": [],
+  "customer.merged": ["reason"],
   "purchase.completed": ["orderId", "amount", "currency", "channel"],
   "purchase.refunded": ["orderId", "amount", "currency"],
   "ticket.opened": ["ticketId", "channel", "priority"],
