@@ -7,6 +7,7 @@ import { ATTR, SpanKind, traceparentOf, withSpan } from "@lifecycle/telemetry";
 import type { FollowUpTemplates } from "@lifecycle/templates";
 import { PermanentDeliveryError, type Channel } from "../channels/channel.js";
 import { decideHoldingCapSlot } from "./cap-slot.js";
+import { duplicateAfterMerge, resolveRecipient } from "./follow-up-claim.js";
 import { loadDeliveryContext } from "./delivery-context.js";
 import { contextAtSend, renderFollowUpMessage } from "./follow-up-message.js";
 import { loadFollowUpCustomer } from "./follow-up-state.js";
@@ -41,8 +42,12 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
   const marketingPlaybooks = PLAYBOOKS.filter((p) => settings.playbooks[p].purpose === "marketing");
   const capSlots = createMarketingCapRepo(pool);
   return async (job: Job, token?: string): Promise<void> => {
-    const parsed = FollowUpJob.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid follow-up payload: ${parsed.error.message}`);
+    const payload = FollowUpJob.safeParse(job.data);
+    if (!payload.success) throw new UnrecoverableError(`invalid follow-up payload: ${payload.error.message}`);
+    // Queued for an id merged since: it is the survivor's follow-up now (checked, capped, sent and
+    // recorded as theirs); the job keeps its id.
+    const recipient = await resolveRecipient(pool, payload.data.customerId);
+    const parsed = { data: { ...payload.data, customerId: recipient.customerId } };
     // The job continues the trace of the event that caused it (through the relay's send span).
     const attributes = {
       [ATTR.messagingSystem]: "bullmq",
@@ -58,7 +63,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     if (competing) await capSlots.enter({ jobId, customerId: parsed.data.customerId, priority: parsed.data.priority, dueAt: new Date(parsed.data.dueAt) });
     try {
       const outcome = await withSpan(`process ${job.queueName}`, { kind: SpanKind.CONSUMER, parent: parsed.data.traceparent, attributes }, async (span) => {
-        const result = await run(job, parsed.data, traceparentOf(span), token);
+        const result = await run(job, parsed.data, recipient.merged, traceparentOf(span), token);
         span.setAttribute("lifecycle.outcome", result);
         return result;
       });
@@ -73,7 +78,7 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
   };
 
   /** Checks, delivers and records one follow-up; resolves with the outcome recorded. */
-  async function run(job: Job, data: FollowUpJob, traceparent: string | undefined, token: string | undefined): Promise<Outcome> {
+  async function run(job: Job, data: FollowUpJob, merged: boolean, traceparent: string | undefined, token: string | undefined): Promise<Outcome> {
     const record = async (status: "sent" | "skipped" | "held-out", detail: string) => {
       await outcomes.record({ jobId: job.id ?? "", queue: job.queueName, jobName: job.name, customerId: data.customerId, status, detail, attempts: job.attemptsMade + 1 });
       return status;
@@ -90,6 +95,10 @@ export function createFollowUpHandler({ pool, outcomes, channels, clock, setting
     if (customer.erasedAt && job.timestamp <= customer.erasedAt.getTime()) return record("skipped", "customer-erased: their personal data was erased after this follow-up was queued");
     // The birthday is read now, not from the job: an erased or removed one sends no gift.
     if (data.playbook === "birthday-gift" && !customer.birthday) return record("skipped", "no-birthday: the customer has no birthday on file now");
+    if (merged) {
+      const duplicate = await duplicateAfterMerge(pool, { customerId: data.customerId, playbook: data.playbook, trigger: data.trigger, jobId: job.id ?? followUpJobId(data) });
+      if (duplicate) return record("skipped", duplicate);
+    }
     const check = checkFollowUp({ job: data, state: customer.state, now, rules: settings.rules });
     if (data.playbook === "birthday-gift" && customer.birthday) await queueNextBirthday(data, customer.birthday, customer.timeZone);
     if (!check.send) return record("skipped", check.why);
