@@ -3,6 +3,8 @@ import { TOPICS } from "./topics.js";
 import {
   CustomerCancelled,
   CustomerConsentUpdated,
+  CustomerIdentified,
+  CustomerMerged,
   CustomerRegistered,
   PurchaseCompleted,
   PurchaseRefunded,
@@ -13,6 +15,7 @@ import {
   TicketResponded,
 } from "./schemas/events.js";
 import { CustomerErased } from "./schemas/customer-erased.js";
+import { CustomerMergedOut } from "./schemas/customer-merged.js";
 import { StageChanged } from "./schemas/stage-changed.js";
 
 // The machine-readable contract, generated from the zod schemas (the schemas are the source):
@@ -23,6 +26,18 @@ const EVENTS = {
   "customer.registered": { schema: CustomerRegistered, topic: "customer", summary: "A customer signed up or updated their profile." },
   "customer.cancelled": { schema: CustomerCancelled, topic: "customer", summary: "An explicit churn, e.g. a subscription ended." },
   "customer.consent.updated": { schema: CustomerConsentUpdated, topic: "customer", summary: "A customer's consent on a channel was granted or withdrawn, or the address suppressed (hard bounce, complaint)." },
+  "customer.identified": {
+    schema: CustomerIdentified,
+    topic: "customer",
+    summary:
+      "The customer (the subject) is also known by these 1-50 distinct external ids (namespace:value, e.g. email:ann@example.com, account:42): events sent under any of them are this customer's, and what was recorded under them moves here.",
+  },
+  "customer.merged": {
+    schema: CustomerMerged,
+    topic: "customer",
+    summary:
+      "Merge these 1-50 distinct customers into the subject (the survivor; it cannot be one of them): their history, value and follow-ups move to it, and their ids resolve to it from then on. There is no un-merge.",
+  },
   "purchase.completed": { schema: PurchaseCompleted, topic: "purchase", summary: "An order was completed." },
   "purchase.refunded": { schema: PurchaseRefunded, topic: "purchase", summary: "An order was refunded, in part or in full." },
   "ticket.opened": { schema: TicketOpened, topic: "supportTicket", summary: "A support ticket was opened." },
@@ -32,6 +47,11 @@ const EVENTS = {
   "survey.responded": { schema: SurveyResponded, topic: "survey", summary: "An NPS, CSAT or CES survey was answered." },
   "lifecycle.stage.changed": { schema: StageChanged, topic: "stageChanged", summary: "A customer's lifecycle stage changed (published by the service)." },
   "lifecycle.customer.erased": { schema: CustomerErased, topic: "stageChanged", summary: "A customer's personal data was erased here (published by the service): erase your copy too." },
+  "lifecycle.customer.merged": {
+    schema: CustomerMergedOut,
+    topic: "stageChanged",
+    summary: "Customers were merged here (published by the service): the subject is the survivor; repoint your records of mergedIds to it, and treat every id in ids as the survivor.",
+  },
 } as const;
 
 type TopicKey = keyof typeof TOPICS;

@@ -5,6 +5,7 @@ const base = { specversion: "1.0", source: "test", subject: "c-1", time: "2026-0
 const encode = (e: object) => Buffer.from(JSON.stringify(e));
 let n = 0;
 const ev = (type: string, data: unknown) => ({ ...base, id: `e-${++n}`, type, data });
+const externalIds = (count: number) => Array.from({ length: count }, (_, i) => `email:guest-${i}@example.com`);
 
 const decode = (e: object) => decodeLifecycleEvent(encode(e));
 const rejection = (e: object): Rejection | undefined => {
@@ -33,6 +34,11 @@ describe("lifecycle event contracts (CONTRACT.md section 1)", () => {
     ["survey.responded", { kind: "nps", score: 10, surveyId: "s", comment: "great", orderId: "o1" }],
     ["survey.responded", { kind: "csat", score: 5, ticketId: "t1" }],
     ["survey.responded", { kind: "ces", score: 7 }],
+    ["customer.identified", { ids: ["email:ann@example.com"] }],
+    ["customer.identified", { ids: ["email:ann@example.com", "account:42", "helpdesk:9921", "crm_v2:Ann Smith"] }],
+    ["customer.identified", { ids: externalIds(50) }],
+    ["customer.merged", { mergedIds: ["c-2"] }],
+    ["customer.merged", { mergedIds: ["account:43", "email:ann@example.com"], reason: "duplicate-profile" }],
   ])("accepts %s %j", (type, data) => {
     expect(decode(ev(type, data))).toMatchObject({ ok: true, value: { type, data } });
   });
@@ -61,6 +67,18 @@ describe("lifecycle event contracts (CONTRACT.md section 1)", () => {
     ["an unknown time zone", ev("customer.registered", { timezone: "Mars/Olympus" }), "invalid-data", ["data.timezone"]],
     ["consent on a channel without consent", ev("customer.consent.updated", { channel: "log", status: "granted", source: "x" }), "invalid-data", ["data.channel"]],
     ["a suppression not from a bounce or complaint", ev("customer.consent.updated", { channel: "email", status: "suppressed", source: "import" }), "invalid-data", ["data.source"]],
+    ["an external id without a namespace", ev("customer.identified", { ids: ["ann@example.com"] }), "invalid-data", ["data.ids.0"]],
+    ["an external id with a capitalised namespace", ev("customer.identified", { ids: ["Email:ann@example.com"] }), "invalid-data", ["data.ids.0"]],
+    ["an external id with an empty value", ev("customer.identified", { ids: ["account:"] }), "invalid-data", ["data.ids.0"]],
+    ["the same external id twice", ev("customer.identified", { ids: ["account:42", "email:a@b.co", "account:42"] }), "invalid-data", ["data.ids"]],
+    ["an identify without ids", ev("customer.identified", { ids: [] }), "out-of-range", ["data.ids"]],
+    ["an identify of 51 ids", ev("customer.identified", { ids: externalIds(51) }), "out-of-range", ["data.ids"]],
+    ["an identify with an unknown field", ev("customer.identified", { ids: ["account:42"], traits: {} }), "invalid-data", ["data"]],
+    ["a merge of a customer into itself", ev("customer.merged", { mergedIds: ["c-2", base.subject] }), "invalid-data", ["data.mergedIds"]],
+    ["the same merged id twice", ev("customer.merged", { mergedIds: ["c-2", "c-2"] }), "invalid-data", ["data.mergedIds"]],
+    ["a merge without merged ids", ev("customer.merged", { mergedIds: [] }), "out-of-range", ["data.mergedIds"]],
+    ["a merge of 51 ids", ev("customer.merged", { mergedIds: externalIds(51) }), "out-of-range", ["data.mergedIds"]],
+    ["a merge with an unknown field", ev("customer.merged", { mergedIds: ["c-2"], survivor: "c-1" }), "invalid-data", ["data"]],
     ["an over-long subject", { ...ev("ticket.reopened", { ticketId: "t" }), subject: "s".repeat(129) }, "invalid-envelope", ["subject"]],
   ])("rejects %s", (_label, event, kind, paths) => {
     expect(rejection(event)).toMatchObject({ kind, paths });
