@@ -23,6 +23,11 @@ describe("canonical ids of the identity graph", () => {
     expect(ids.get("account:42")).toBe("email:a@x.io");
   });
 
+  it("the latest merge names the survivor: a customer that absorbed another can be merged in turn", () => {
+    const ids = canonicalIds([merged("m1", "A", "B", 1), merged("m2", "C", "A", 2)]);
+    expect(Object.fromEntries(ids)).toEqual({ A: "C", B: "C", C: "C" });
+  });
+
   it("equal times are decided by the event id", () => {
     const ids = canonicalIds([identified("b", "B", "x:1", 1), identified("a", "A", "x:1", 1)]);
     expect(ids.get("B")).toBe("A");

@@ -12,25 +12,27 @@ export interface IdentityLink {
   time: string | Date;
 }
 
-// An explicit merge names its survivor: it outranks an identify's subject.
-const KIND_RANK = { merged: 0, identified: 1 } as const;
-
 const instant = (t: string | Date) => (typeof t === "string" ? Date.parse(t) : t.getTime());
-
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Negative when `a` decides the canonical id before `b`: merges first, then the earlier event
- * (time, then id). The anchor last makes it a total order whatever the links say.
+ * Negative when `a` decides the canonical id before `b`. An explicit merge outranks every identify,
+ * and the latest merge (time, then id) outranks earlier ones: it is the operator's most recent
+ * word on who survives (the API resolves a merge's survivor to its customer first). Without a
+ * merge, the earliest identify (time, then id) decides: the first account to claim an id keeps
+ * it, and a later account that claims it too joins that customer. The anchor last makes it a
+ * total order whatever the links say.
  */
 function compareLinks(a: IdentityLink, b: IdentityLink): number {
-  return KIND_RANK[a.kind] - KIND_RANK[b.kind] || instant(a.time) - instant(b.time) || byString(a.eventId, b.eventId) || byString(a.anchorId, b.anchorId);
+  if (a.kind !== b.kind) return a.kind === "merged" ? -1 : 1;
+  const direction = a.kind === "merged" ? -1 : 1;
+  return direction * (instant(a.time) - instant(b.time) || byString(a.eventId, b.eventId)) || byString(a.anchorId, b.anchorId);
 }
 
 /**
  * The canonical id of every id the links mention. Ids linked directly or through others form one
- * customer; its canonical id is the anchor of the deciding link: the earliest merge's survivor,
- * or, without merges, the earliest identify's subject (event time, then event id). It depends on
+ * customer; its canonical id is the anchor of the deciding link (compareLinks): the latest merge's
+ * survivor, or, without merges, the earliest identify's subject. It depends on
  * the set of links only, never on the order they arrived in, which is what keeps ingest
  * order-independent. An id no link mentions is its own canonical id (absent from the map).
  */
