@@ -13,6 +13,30 @@ export interface MergeDone {
   causedBy: LifecycleEvent;
 }
 
+/**
+ * Most ids one customer may have. A person has a handful; a set that grows past this is almost
+ * always one shared id (a shop's own address used for guest orders, `email:null`) joining
+ * strangers, and since a merge cannot be undone the identity event that would do it is refused.
+ */
+export const MAX_IDS_PER_CUSTOMER = 100;
+
+/**
+ * Refused input, as Postgres would refuse it: SQLSTATE 54000 (program limit exceeded) is a data
+ * error to the ingest, which isolates the event that causes it and dead-letters it with this message.
+ */
+export class IdentitySetTooLarge extends Error {
+  readonly code = "54000";
+  constructor(canonicalId: string, size: number) {
+    super(`identity set of ${canonicalId} would hold ${size} ids, more than ${MAX_IDS_PER_CUSTOMER}: a shared id would join unrelated customers`);
+  }
+}
+
+function refuseOversizedSets(canonical: ReadonlyMap<string, string>): void {
+  const sizes = new Map<string, number>();
+  for (const c of canonical.values()) sizes.set(c, (sizes.get(c) ?? 0) + 1);
+  for (const [c, size] of sizes) if (size > MAX_IDS_PER_CUSTOMER) throw new IdentitySetTooLarge(c, size);
+}
+
 /** The links an identity event states; other events state none. */
 export function linksOf(e: LifecycleEvent): StoredIdentityLink[] {
   if (e.type === "customer.identified") return e.data.ids.map((linkedId) => ({ eventId: e.id, kind: "identified", anchorId: e.subject, linkedId, time: e.time }));
@@ -35,6 +59,7 @@ export async function applyIdentityEvents(tx: Queryable, identity: IdentityRepo,
   await identity.recordLinks(links, tx);
   const mentioned = [...new Set(links.flatMap((l) => [l.anchorId, l.linkedId]))];
   const canonical = canonicalIds(await identity.linksAround(mentioned, tx));
+  refuseOversizedSets(canonical);
   const before = await identity.resolve([...canonical.keys()], tx);
   const changed = [...canonical].filter(([id, c]) => (before.get(id) ?? id) !== c).map(([id, canonicalId]) => ({ id, canonicalId }));
   if (changed.length === 0) return [];
