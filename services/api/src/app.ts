@@ -13,6 +13,7 @@ import { createReadGate } from "./http/read-gate.js";
 import { alertsRoutes } from "./routes/alerts.routes.js";
 import { auditRoutes } from "./routes/audit.routes.js";
 import { consentRoutes } from "./routes/consent.routes.js";
+import { customerMergeRoutes } from "./routes/customer-merge.routes.js";
 import { customersRoutes } from "./routes/customers.routes.js";
 import { modelsRoutes } from "./routes/models.routes.js";
 import { playbookPreviewRoutes } from "./routes/playbook-preview.routes.js";
@@ -100,6 +101,7 @@ export async function buildApp(deps: ApiDeps, { logger }: { logger?: Logger } = 
   await app.register(healthRoutes, { deps });
   await app.register(customersRoutes, { deps });
   await app.register(consentRoutes, { deps });
+  await app.register(customerMergeRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(playbookUpliftRoutes, { deps });
   await app.register(modelsRoutes, { deps });

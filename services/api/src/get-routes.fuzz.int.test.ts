@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll } from "vitest";
 import { z } from "zod";
 import { createClock } from "@lifecycle/engine";
-import { PLAYBOOKS } from "@lifecycle/events";
+import { LifecycleEvent, PLAYBOOKS } from "@lifecycle/events";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { arbitraryHistory, describe, expect, test } from "@lifecycle/testkit";
 import { createApiHarness, type ApiHarness } from "./test-support/api-harness.js";
@@ -33,8 +33,13 @@ const routes = Object.entries(document.paths).flatMap(([path, operations]) => {
   return [{ path, query: params.filter((p) => p.in === "query").map((p) => p.name), documented: new Set(Object.keys(get.responses)) }];
 });
 
-// Ids the seeded history uses (arbitraryHistory's customers), so some requests find a customer.
-const CUSTOMERS = ["c1", "c2", "c3"];
+// Ids the seeded history uses (arbitraryHistory's customers, an e-mail id linked to c1, c3 merged
+// into c2), so some requests find a customer and some an alias (a 308 to its customer).
+const CUSTOMERS = ["c1", "c2", "c3", "email:c1@example.com"];
+const identityEvents = (time: string): LifecycleEvent[] => [
+  LifecycleEvent.parse({ specversion: "1.0", id: "fuzz-identify", source: "test", type: "customer.identified", subject: "c1", time, data: { ids: ["email:c1@example.com"] } }),
+  LifecycleEvent.parse({ specversion: "1.0", id: "fuzz-merge", source: "test", type: "customer.merged", subject: "c2", time, data: { mergedIds: ["c3"] } }),
+];
 const pathValue = fc.oneof(fc.constantFrom(...CUSTOMERS, ...PLAYBOOKS).map(percentEncode), anyText.map(percentEncode), rawFragment);
 
 /** A query string: the route's parameters and unknown ones, repeated or not, values near-miss or arbitrary, sometimes raw. */
@@ -71,10 +76,18 @@ describe("every GET route under arbitrary parameters", () => {
     h = await createApiHarness({ infra, pool: database.pool, overrides: { rateLimitPerMinute: high, limits: { perAddressPerMinute: high, authFailuresPerMinute: high, readyzPerMinute: high } } });
     const history = fc.sample(arbitraryHistory, { numRuns: 1, seed: 12 })[0] ?? [];
     const deps = createApplyDeps({ pool: database.pool, rates: { USD: "1", EUR: "1.1" }, clock: createClock({ mode: "wall", wallNow: () => new Date("2026-04-01T00:00:00Z") }), modelCacheMs: 0 });
-    await applyEvents(deps, history.map((event, offset) => ({ event, topic: "t", partition: 0, offset })));
+    const events = [...history, ...identityEvents("2026-03-01T12:00:00Z")];
+    await applyEvents(deps, events.map((event, offset) => ({ event, topic: "t", partition: 0, offset })));
   });
   afterAll(async () => {
     await h?.close();
+  });
+
+  test("the seeded aliases answer 308 to their customer", async () => {
+    for (const [alias, customer] of [["c3", "c2"], ["email:c1@example.com", "c1"]] as const) {
+      const r = await h.app.inject({ url: `/v1/customers/${encodeURIComponent(alias)}`, headers: h.auth(h.keys.admin) });
+      expect([r.statusCode, r.headers.location]).toEqual([308, `/v1/customers/${customer}`]);
+    }
   });
 
   test("the document lists the routes this test walks", () => {

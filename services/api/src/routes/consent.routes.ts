@@ -3,20 +3,18 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { createAuditLogRepo } from "@lifecycle/db";
 import { verifyUnsubscribeToken } from "@lifecycle/engine";
-import { ConsentChannel, type LifecycleEvent } from "@lifecycle/events";
+import { ConsentChannel } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
-import { withTimeout } from "../http/with-timeout.js";
 import { KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 import { CustomerParams } from "./customers.schemas.js";
-import { PUBLISH_TIMEOUT_MS, validate } from "./events.routes.js";
+import { EventAccepted, produceEvent } from "./events.routes.js";
 
 const ConsentBody = z.strictObject({
   channel: ConsentChannel,
   status: z.enum(["granted", "withdrawn", "suppressed"]),
   source: z.string().min(1).max(64).default("api").describe("Where it came from: preference-centre, import, hard-bounce, complaint, …"),
 });
-const ConsentAccepted = z.object({ eventId: z.string(), status: z.literal("accepted") });
 const TokenQuery = z.strictObject({ token: z.string().min(1).max(2_048) });
 
 /**
@@ -25,15 +23,7 @@ const TokenQuery = z.strictObject({ token: z.string().min(1).max(2_048) });
  * So a PUT, a one-click unsubscribe and an event from a preference centre cannot disagree.
  */
 export const consentRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
-  const publish = async (event: LifecycleEvent | Record<string, unknown>) => {
-    const checked = validate(event, deps);
-    if (!checked.ok) throw new HttpProblem(400, `${checked.error.kind}: ${checked.error.message}`);
-    await withTimeout(deps.publishEvents([checked.value]), PUBLISH_TIMEOUT_MS).catch((err: unknown) => {
-      app.log.error({ err }, "could not produce a consent event to Kafka");
-      throw new HttpProblem(503, "Kafka is unavailable: the consent change was not recorded; retry");
-    });
-    return checked.value.id;
-  };
+  const publish = (event: Record<string, unknown>) => produceEvent(deps, app.log, event, "the consent change");
   const consentEvent = (customerId: string, data: z.infer<typeof ConsentBody>, id: string = randomUUID()) => ({
     specversion: "1.0",
     id,
@@ -56,7 +46,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         security: [{ apiKey: [] }],
         params: CustomerParams,
         body: ConsentBody,
-        response: { 202: ConsentAccepted, ...KEYED_ERRORS, 503: ProblemResponse.describe("Kafka did not confirm: retry") },
+        response: { 202: EventAccepted, ...KEYED_ERRORS, 503: ProblemResponse.describe("Kafka did not confirm: retry") },
       },
     },
     async (request, reply) => {

@@ -1,10 +1,10 @@
 import type { Queue } from "bullmq";
 import { z } from "zod";
-import { createOutboxRepo, withTransaction, type Pool } from "@lifecycle/db";
+import { createIdentityRepo, createOutboxRepo, withTransaction, type Pool } from "@lifecycle/db";
 import { CustomerErased, PERSONAL_CONTEXT_KEYS, type OutboxMessage } from "@lifecycle/events";
 import type { ErasureResult } from "./customers.schemas.js";
 import { eraseFollowUpJobs } from "./customers.erasure-jobs.js";
-import { ERASED_FOLLOW_UP_ERROR, ERASED_REFERRAL_CODE, ERASURE, REGISTRATION_PII_FIELDS } from "./customers.sql.js";
+import { ERASED, ERASURE, GIVEN_UP_BY_ERASURE, REGISTRATION_PII_FIELDS } from "./customers.sql.js";
 
 export type ErasureOutcome = { type: "Erased"; result: ErasureResult } | { type: "CustomerNotFound" };
 
@@ -18,8 +18,15 @@ export type ErasureOutcome = { type: "Erased"; result: ErasureResult } | { type:
  * (eraseFollowUpJobs). What is not personal stays: the customer id (the CRM's key, which every
  * other table refers to), orders and amounts, tickets, scores, stages, CLV and health, so the
  * aggregates do not change. Repeating it erases nothing more and answers zeros (it announces the
- * erasure again). The customer row is locked first, so an ingest batch for the same customer runs
- * wholly before or after it.
+ * erasure again).
+ *
+ * A customer known by several ids (identity resolution) is erased whole, whichever of its ids is
+ * given: its other ids are personal data too (`email:…`), so they go from the stored events
+ * (subjects, identify and merge events' ids), the merge announcements and the identity graph, and
+ * stop resolving to it. An event later sent under one of them makes a new, separate customer.
+ *
+ * The identity graph is locked first, then the customer row, in the order ingest takes them: an
+ * ingest batch for the same customer, or one linking ids to it, runs wholly before or after this.
  *
  * Not reached from here: the input topics on Kafka (gone with their retention, README "Erasure").
  * Should Redis fail after the commit, the call fails and a repeat removes the jobs; meanwhile the
@@ -27,28 +34,38 @@ export type ErasureOutcome = { type: "Erased"; result: ErasureResult } | { type:
  */
 export async function erasePersonalData(
   { pool, queues }: { pool: Pool; queues: readonly Queue[] },
-  { customerId, apiKeyId }: { customerId: string; apiKeyId: string },
+  { customerId: asked, apiKeyId }: { customerId: string; apiKeyId: string },
 ): Promise<ErasureOutcome> {
   const outcome = await withTransaction(pool, async (tx) => {
+    const identity = createIdentityRepo(tx);
+    await identity.lockGraph();
+    const customerId = (await identity.resolve([asked])).get(asked) ?? asked;
     const found = await tx.query(ERASURE.lockCustomer, [customerId]);
     if (found.rowCount === 0) return undefined;
+    const ids = [customerId, ...(await identity.aliasesOf(customerId))];
     const count = async (sql: string, params: unknown[]) => (await tx.query(sql, params)).rowCount ?? 0;
+    // aliasEvents first: the statements after it find all of the customer's events under its id.
+    const aliasEvents = await count(ERASURE.aliasEvents, [customerId, ids]);
     const rows = {
       customers: await count(ERASURE.customers, [customerId]),
-      inboxEvents: await count(ERASURE.inboxEvents, [customerId, REGISTRATION_PII_FIELDS, ERASED_REFERRAL_CODE]),
+      inboxEvents: await count(ERASURE.inboxEvents, [customerId, REGISTRATION_PII_FIELDS, ERASED]),
       surveyResponses: await count(ERASURE.surveyResponses, [customerId]),
-      orders: await count(ERASURE.orders, [customerId, ERASED_REFERRAL_CODE]),
-      followUps: await count(ERASURE.followUps, [customerId, PERSONAL_CONTEXT_KEYS, ERASED_FOLLOW_UP_ERROR]),
+      orders: await count(ERASURE.orders, [customerId, ERASED]),
+      followUps: await count(ERASURE.followUps, [ids, PERSONAL_CONTEXT_KEYS, GIVEN_UP_BY_ERASURE]),
+      aliasEvents,
+      mergeMessages: await count(ERASURE.mergeMessages, [customerId, ids, ERASED, GIVEN_UP_BY_ERASURE]),
+      identityLinks: await count(ERASURE.identityLinks, [ids]),
+      aliases: await count(ERASURE.aliases, [ids]),
     };
     const recorded = await tx.query(ERASURE.record, [customerId, apiKeyId, JSON.stringify(rows)]);
     const { id, erased_at } = z.object({ id: z.string(), erased_at: z.string() }).parse(recorded.rows[0]);
     await createOutboxRepo(tx).add([erasedMessage(customerId, id, erased_at)]);
-    const jobIds = (await tx.query<{ job_id: string }>(ERASURE.jobIds, [customerId])).rows.map((r) => r.job_id);
-    return { rows, erasedAt: erased_at, jobIds };
+    const jobIds = (await tx.query<{ job_id: string }>(ERASURE.jobIds, [ids])).rows.map((r) => r.job_id);
+    return { customerId, rows, erasedAt: erased_at, jobIds };
   });
   if (!outcome) return { type: "CustomerNotFound" };
   const jobs = await eraseFollowUpJobs(queues, outcome.jobIds);
-  return { type: "Erased", result: { customerId, erasedAt: outcome.erasedAt, erased: { ...outcome.rows, ...jobs } } };
+  return { type: "Erased", result: { customerId: outcome.customerId, erasedAt: outcome.erasedAt, erased: { ...outcome.rows, ...jobs } } };
 }
 
 /** The `lifecycle.customer.erased` event of erasure record `recordId`: its id is stable, so a re-send is a duplicate. */

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Queryable } from "@lifecycle/db";
 import { Stage } from "@lifecycle/events";
-import { encodeCursor, HealthPart, type Customer, type ListPosition } from "./customers.schemas.js";
-import { SELECT_CUSTOMER, SELECT_CUSTOMER_PAGE, SELECT_SETTLED_HORIZON } from "./customers.sql.js";
+import { encodeCursor, HealthPart, type Customer, type CustomerDetail, type ListPosition, type MergedCustomer } from "./customers.schemas.js";
+import { SELECT_ALIAS, SELECT_CUSTOMER, SELECT_CUSTOMER_PAGE, SELECT_SETTLED_HORIZON } from "./customers.sql.js";
 
 // Times arrive as exact text (customers.sql.ts `exact`), money as numeric text.
 const CustomerRow = z.object({
@@ -74,9 +74,20 @@ function toCustomer(r: CustomerRow): Customer {
   };
 }
 
-export async function findCustomer(db: Queryable, customerId: string): Promise<Customer | undefined> {
-  const [row] = z.array(CustomerRow).max(1).parse((await db.query(SELECT_CUSTOMER, [customerId])).rows);
-  return row === undefined ? undefined : toCustomer(row);
+const DetailRow = CustomerRow.extend({ aliases: z.array(z.string()) });
+
+/** A customer with the ids that resolve to it; undefined for an id without a customer row (an alias has none). */
+export async function findCustomer(db: Queryable, customerId: string): Promise<CustomerDetail | undefined> {
+  const [row] = z.array(DetailRow).max(1).parse((await db.query(SELECT_CUSTOMER, [customerId])).rows);
+  return row === undefined ? undefined : { ...toCustomer(row), aliases: row.aliases };
+}
+
+const AliasRow = z.object({ alias_id: z.string(), customer_id: z.string(), merged_at: z.string() });
+
+/** Where an id merged into (or linked to) another customer points; undefined when it is nobody's alias. */
+export async function findAlias(db: Queryable, id: string): Promise<MergedCustomer | undefined> {
+  const [row] = z.array(AliasRow).max(1).parse((await db.query(SELECT_ALIAS, [id])).rows);
+  return row === undefined ? undefined : { id: row.alias_id, mergedInto: row.customer_id, mergedAt: row.merged_at };
 }
 
 /** Before every row: the first page. Ids are never empty, so ("-infinity", "") precedes them all. */

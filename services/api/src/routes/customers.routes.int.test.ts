@@ -94,6 +94,7 @@ describe("customer routes", () => {
         acquisitionChannel: "ads",
         registeredAt: "2025-05-01T10:00:00.000000Z",
         updatedAt: expect.stringMatching(EXACT),
+        aliases: [],
       });
       expect(r.body).not.toMatch(/ada@example\.com|Lovelace|1990-02-28|loves/);
     });
@@ -369,7 +370,11 @@ describe("customer routes", () => {
 
       const r = await h.app.inject({ method: "DELETE", url: path(id, "/personal-data"), headers: h.auth(h.keys.admin) });
       expect(r.statusCode).toBe(200);
-      expect(r.json()).toEqual({ customerId: id, erasedAt: expect.stringMatching(EXACT), erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, queuedJobs: 0, runningJobs: 0 } });
+      expect(r.json()).toEqual({
+        customerId: id,
+        erasedAt: expect.stringMatching(EXACT),
+        erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, queuedJobs: 0, runningJobs: 0 },
+      });
 
       expect(await piiOf(id)).toEqual({
         customer: { email: null, name: null, birthday: null, referred_by: null, cancel_reason: null },
@@ -394,13 +399,15 @@ describe("customer routes", () => {
 
       const again = await h.app.inject({ method: "DELETE", url: path(id, "/personal-data"), headers: h.auth(h.keys.admin) });
       expect(again.statusCode).toBe(200);
-      expect(again.json()).toMatchObject({ erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, queuedJobs: 0, runningJobs: 0 } });
+      expect(again.json()).toMatchObject({
+        erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, queuedJobs: 0, runningJobs: 0 },
+      });
 
       const adminKeyId = h.keys.admin.split("_")[1];
       const log = await pool.query("SELECT api_key_id, erased FROM personal_data_erasures WHERE customer_id = $1 ORDER BY id", [id]);
       expect(log.rows).toEqual([
-        { api_key_id: adminKeyId, erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2 } },
-        { api_key_id: adminKeyId, erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0 } },
+        { api_key_id: adminKeyId, erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0 } },
+        { api_key_id: adminKeyId, erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0 } },
       ]);
     });
 

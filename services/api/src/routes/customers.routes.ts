@@ -6,8 +6,8 @@ import type { ApiDeps } from "../deps.js";
 import { HttpProblem } from "../http/problem.js";
 import { Instant, KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 import { erasePersonalData } from "./customers.erasure.js";
-import { customerPage, findCustomer } from "./customers.read.js";
-import { Customer, CustomerPage, CustomerParams, ErasureResult, ListQuery, TimelinePage, TimelineQuery } from "./customers.schemas.js";
+import { customerPage, findAlias, findCustomer } from "./customers.read.js";
+import { CustomerDetail, CustomerPage, CustomerParams, ErasureResult, ListQuery, MergedCustomer, TimelinePage, TimelineQuery } from "./customers.schemas.js";
 import { timelinePage } from "./customers.timeline.js";
 import { CUSTOMER_EXISTS } from "./customers.sql.js";
 
@@ -27,6 +27,20 @@ const FollowUpOutcomes = z.object({
 });
 const problems = KEYED_ERRORS;
 const notFound = (id: string) => new HttpProblem(404, `no customer with id ${JSON.stringify(id)}`);
+const moved = MergedCustomer.describe("The id was merged into (or linked to) another customer, `mergedInto`: `Location` is this request for that customer");
+const NOT_FOUND = ProblemResponse.describe("No such customer");
+
+/**
+ * The answer for an id without a customer row: when it resolves to another customer (an alias,
+ * identity resolution), where the same request for that customer goes (`Location`, the query kept)
+ * and the pointer; otherwise a 404.
+ */
+async function redirectForAlias(deps: ApiDeps, { id, url, rest }: { id: string; url: string; rest: string }) {
+  const alias = await findAlias(deps.pool, id);
+  if (!alias) throw notFound(id);
+  const query = url.includes("?") ? url.slice(url.indexOf("?")) : "";
+  return { location: `/v1/customers/${encodeURIComponent(alias.mergedInto)}${rest}${query}`, body: alias };
+}
 
 const LIST_DESCRIPTION = `A CRM's incremental sync: customers in (updatedAt, id) order, paged by an opaque cursor.
 
@@ -45,15 +59,17 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       schema: {
         tags: ["customers"],
         summary: "A customer's stage, CLV, purchases, latest survey scores and health",
+        description: "An id merged into another customer answers 308 Permanent Redirect to that customer, with a pointer (`mergedInto`).",
         security,
         params: CustomerParams,
-        response: { 200: Customer, ...problems, 404: ProblemResponse.describe("No such customer") },
+        response: { 200: CustomerDetail, 308: moved, ...problems, 404: NOT_FOUND },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const customer = await findCustomer(deps.pool, request.params.id);
-      if (!customer) throw notFound(request.params.id);
-      return customer;
+      if (customer) return customer;
+      const { location, body } = await redirectForAlias(deps, { id: request.params.id, url: request.url, rest: "" });
+      return reply.status(308).header("location", location).send(body);
     },
   );
 
@@ -64,15 +80,19 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       schema: {
         tags: ["customers"],
         summary: "The customer's follow-ups and how each ended: sent, skipped (and why) or failed (and with what)",
-        description: "Outcomes of finished follow-up jobs, newest first (at most 200). Jobs still waiting are in the queues (/admin/queues).",
+        description:
+          "Outcomes of finished follow-up jobs, newest first (at most 200). Jobs still waiting are in the queues (/admin/queues). An id merged into another customer answers 308 to that customer's follow-ups.",
         security,
         params: CustomerParams,
-        response: { 200: FollowUpOutcomes, ...problems, 404: ProblemResponse.describe("No such customer") },
+        response: { 200: FollowUpOutcomes, 308: moved, ...problems, 404: NOT_FOUND },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
-      if ((await deps.pool.query(CUSTOMER_EXISTS, [id])).rowCount === 0) throw notFound(id);
+      if ((await deps.pool.query(CUSTOMER_EXISTS, [id])).rowCount === 0) {
+        const { location, body } = await redirectForAlias(deps, { id, url: request.url, rest: "/follow-ups" });
+        return reply.status(308).header("location", location).send(body);
+      }
       const outcomes = await createJobOutcomeRepo(deps.pool).listForCustomer(id);
       return {
         items: outcomes
@@ -90,17 +110,21 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       schema: {
         tags: ["customers"],
         summary: "A customer's stage changes and events, newest first",
-        description: "Event data is summarised without personal data. Page with `before` = the previous page's `nextCursor`.",
+        description:
+          "Event data is summarised without personal data. Page with `before` = the previous page's `nextCursor`. The events include those sent under the ids merged into the customer. An id merged into another customer answers 308 to that customer's timeline (the query kept).",
         security,
         params: CustomerParams,
         querystring: TimelineQuery,
-        response: { 200: TimelinePage, ...problems, 404: ProblemResponse.describe("No such customer") },
+        response: { 200: TimelinePage, 308: moved, ...problems, 404: NOT_FOUND },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
-      // An unknown customer is a 404, not an empty timeline: every event's subject has a row.
-      if ((await deps.pool.query(CUSTOMER_EXISTS, [id])).rowCount === 0) throw notFound(id);
+      // An unknown customer is a 404, not an empty timeline: every event's subject resolves to a row.
+      if ((await deps.pool.query(CUSTOMER_EXISTS, [id])).rowCount === 0) {
+        const { location, body } = await redirectForAlias(deps, { id, url: request.url, rest: "/timeline" });
+        return reply.status(308).header("location", location).send(body);
+      }
       return timelinePage(deps.pool, { customerId: id, before: request.query.before, limit: request.query.limit });
     },
   );
@@ -129,10 +153,10 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         tags: ["customers"],
         summary: "Erase a customer's personal data, keeping anonymous aggregates",
         description:
-          "Clears e-mail, name, birthday, referrer and cancel reason from the profile and the stored events (with survey comments, cancel reasons and referral codes), removes the customer's follow-up jobs from the queues (a running one is scrubbed, and nothing is sent to an erased customer), gives up follow-ups not yet run, and publishes `lifecycle.customer.erased` on `lifecycle-stage-changed` so CRMs erase their copy. Keeps the customer id (the CRM's key), orders, amounts, tickets, scores, stages and CLV. Idempotent: a repeat answers 200 with zero counts (and announces the erasure again). Every call is recorded with the API key that made it.",
+          "Clears e-mail, name, birthday, referrer and cancel reason from the profile and the stored events (with survey comments, cancel reasons and referral codes), removes the customer's follow-up jobs from the queues (a running one is scrubbed, and nothing is sent to an erased customer), gives up follow-ups not yet run, and publishes `lifecycle.customer.erased` on `lifecycle-stage-changed` so CRMs erase their copy. Keeps the customer id (the CRM's key), orders, amounts, tickets, scores, stages and CLV. The customer's other ids (merged customers, external ids such as `email:…`) are personal data too: they are removed from the stored events and merge announcements and stop resolving to the customer (an event sent under one later makes a new customer). Given an id merged into another customer, erases that customer and answers for it. Idempotent: a repeat answers 200 with zero counts (and announces the erasure again). Every call is recorded with the API key that made it.",
         security,
         params: CustomerParams,
-        response: { 200: ErasureResult, ...problems, 404: ProblemResponse.describe("No such customer") },
+        response: { 200: ErasureResult, ...problems, 404: NOT_FOUND },
       },
     },
     async (request) => {
@@ -143,10 +167,13 @@ export const customersRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       switch (outcome.type) {
         case "CustomerNotFound":
           throw notFound(request.params.id);
-        case "Erased":
-          request.log.info({ customerId: request.params.id, erased: outcome.result.erased, apiKeyId }, "personal data erased");
-          await createAuditLogRepo(deps.pool).record({ actor: `key:${apiKeyId}`, action: "customer.erased", subject: request.params.id, details: { erased: outcome.result.erased } });
+        case "Erased": {
+          // The customer's id, not the one asked for: that may be an alias (an e-mail address), now erased.
+          const { customerId, erased } = outcome.result;
+          request.log.info({ customerId, erased, apiKeyId }, "personal data erased");
+          await createAuditLogRepo(deps.pool).record({ actor: `key:${apiKeyId}`, action: "customer.erased", subject: customerId, details: { erased } });
           return outcome.result;
+        }
       }
     },
   );

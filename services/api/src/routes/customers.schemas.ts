@@ -157,6 +157,22 @@ export const Customer = z.object({
 });
 export type Customer = z.infer<typeof Customer>;
 
+/** One customer as GET /v1/customers/:id shows it: the list's fields and the ids that resolve to it. */
+export const CustomerDetail = Customer.extend({
+  aliases: z
+    .array(z.string())
+    .describe("The other ids this customer is known by (merged customers, linked external ids such as `email:…`), sorted: their requests answer 308 here"),
+});
+export type CustomerDetail = z.infer<typeof CustomerDetail>;
+
+/** What an id that was merged into another customer answers, with a 308 to it. */
+export const MergedCustomer = z.object({
+  id: z.string().describe("The id asked for"),
+  mergedInto: z.string().describe("The customer it resolves to now; `Location` points there"),
+  mergedAt: Instant.describe("When it was pointed there"),
+});
+export type MergedCustomer = z.infer<typeof MergedCustomer>;
+
 export const CustomerPage = z.object({
   items: z.array(Customer),
   nextCursor: z.string().nullable().describe("Pass as `cursor` for the next page; null when this page reached the end"),
@@ -189,12 +205,22 @@ export const TimelinePage = z.object({
 });
 
 export const ErasureResult = z.object({
-  customerId: z.string().describe("Kept: it is the CRM's key"),
+  customerId: z.string().describe("Kept: it is the CRM's key. Called with an id merged into another customer, the customer it resolves to"),
   erasedAt: Instant,
   erased: z
     .object({
       customers: z.number().int().describe("Profile rows whose e-mail, name, birthday, referrer or cancel reason were cleared (0 or 1)"),
-      inboxEvents: z.number().int().describe("Stored events whose personal fields or free text were removed (registrations, survey comments, cancel reasons, referral codes)"),
+      inboxEvents: z
+        .number()
+        .int()
+        .describe("Stored events whose personal fields or free text were removed (registrations, survey comments, cancel reasons, referral codes, the ids and reasons of identify and merge events)"),
+      aliasEvents: z.number().int().describe("Stored events sent under one of the customer's other ids that now carry the customer's id as their subject"),
+      aliases: z.number().int().describe("Other ids that resolved to the customer (merged customers, external ids such as `email:…`) and no longer do"),
+      identityLinks: z.number().int().describe("Links between the customer's ids that identify and merge events had stated, removed"),
+      mergeMessages: z
+        .number()
+        .int()
+        .describe("`lifecycle.customer.merged` messages in the outbox whose ids were replaced by `erased`, or that were given up before being published"),
       surveyResponses: z.number().int().describe("Survey answers whose comment was cleared"),
       orders: z.number().int().describe("Orders whose referral code was replaced by `erased` (that the order came by referral stays, for the referral rate)"),
       followUps: z.number().int().describe("Follow-up messages in the outbox whose birthday was removed or that were given up before running"),

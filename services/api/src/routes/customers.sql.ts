@@ -16,8 +16,14 @@ const CUSTOMER_COLUMNS = `
   c.health_score, c.health_components, c.open_tickets, c.acquisition_channel, ${exact("c.registered_at")} AS registered_at,
   ${exact("c.updated_at")} AS updated_at`;
 
-/** $1 customer id. */
-export const SELECT_CUSTOMER = `SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.customer_id = $1`;
+/** $1 customer id. With the ids that resolve to it (identity resolution), in byte order. */
+export const SELECT_CUSTOMER = `
+SELECT ${CUSTOMER_COLUMNS},
+       ARRAY(SELECT a.alias_id FROM customer_aliases a WHERE a.customer_id = c.customer_id ORDER BY a.alias_id COLLATE "C") AS aliases
+  FROM customers c WHERE c.customer_id = $1`;
+
+/** $1 an id: the customer it was merged into (or linked to), when it is an alias. */
+export const SELECT_ALIAS = `SELECT alias_id, customer_id, ${exact("merged_at")} AS merged_at FROM customer_aliases WHERE alias_id = $1`;
 
 /**
  * The start of the oldest transaction still open on this database (now() when none is), run
@@ -55,6 +61,9 @@ export const CUSTOMER_EXISTS = `SELECT 1 FROM customers WHERE customer_id = $1`;
  * $1 customer id, $2/$3/$4 the position (time, rank, key) before which to start, $5 rows to fetch.
  * Stage changes and events merged newest first: by time, then a stage change (rank 1) above the
  * event at the same time that caused it, then by key (byte order). Each side fetches at most $5.
+ * The events are those stored under the customer's id and under each id that resolves to it (the
+ * inbox keeps the subject an event was sent under): at most $5 per id, each read newest first
+ * from the (subject, event_time) index, so a customer with aliases costs no scan of its history.
  */
 export const SELECT_TIMELINE = `
 SELECT kind, ${exact("at")} AS at, rank, key, id, from_stage, to_stage, reason, ${exact("recorded_at")} AS recorded_at, type, data
@@ -69,9 +78,14 @@ SELECT kind, ${exact("at")} AS at, rank, key, id, from_stage, to_stage, reason, 
     UNION ALL
     (SELECT 'event', e.event_time, 0, e.event_id COLLATE "C",
             e.event_id, NULL, NULL, NULL, NULL, e.type, e.data
-       FROM inbox_events e
-      WHERE e.subject = $1
-        AND (e.event_time, 0, e.event_id COLLATE "C") < ($2::timestamptz, $3::int, $4::text COLLATE "C")
+       FROM (SELECT $1::text AS id UNION ALL SELECT a.alias_id FROM customer_aliases a WHERE a.customer_id = $1) ids
+      CROSS JOIN LATERAL (
+            SELECT i.event_time, i.event_id, i.type, i.data
+              FROM inbox_events i
+             WHERE i.subject = ids.id
+               AND (i.event_time, 0, i.event_id COLLATE "C") < ($2::timestamptz, $3::int, $4::text COLLATE "C")
+             ORDER BY i.event_time DESC, i.event_id COLLATE "C" DESC
+             LIMIT $5) e
       ORDER BY e.event_time DESC, e.event_id COLLATE "C" DESC
       LIMIT $5)
   ) items
@@ -82,44 +96,62 @@ SELECT kind, ${exact("at")} AS at, rank, key, id, from_stage, to_stage, reason, 
 export const REGISTRATION_PII_FIELDS = ["email", "name", "birthday", "referredBy"];
 
 /**
- * What an erased referral code becomes, in `orders` and in the stored purchase events: the code
- * names whoever referred the customer, but that the order came by referral is an aggregate (the
- * referral rate counts orders with a code), so a placeholder stays where the code was.
+ * What an erased value becomes where something must stay in its place. A referral code, in
+ * `orders` and in the stored purchase events: the code names whoever referred the customer, but
+ * that the order came by referral is an aggregate (the referral rate counts orders with a code).
+ * The ids in identify and merge events and in `lifecycle.customer.merged` messages (an e-mail
+ * address, say): how many ids were linked stays, and the messages still parse.
  */
-export const ERASED_REFERRAL_CODE = "erased";
+export const ERASED = "erased";
 
-/** Why the erasure gave up a follow-up that had not run: the outbox row's `last_error`. */
-export const ERASED_FOLLOW_UP_ERROR = "customer erased";
+/** Why the erasure gave up an outbox message not yet sent (a follow-up, a merge announcement): its `last_error`. */
+export const GIVEN_UP_BY_ERASURE = "customer erased";
+
+/** A JSON array of ids with each replaced by the placeholder in parameter `param` (ERASED); [] for none. */
+const erasedIds = (array: string, param: string) => `coalesce((SELECT jsonb_agg(to_jsonb(${param}::text)) FROM jsonb_array_elements(${array})), '[]'::jsonb)`;
+/** Whether a JSON array of ids still holds one that is not the placeholder in `param`. */
+const holdsIds = (array: string, param: string) => `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${array}) AS x(id) WHERE x.id IS DISTINCT FROM ${param})`;
 
 /**
- * The erasure, in one transaction. $1 customer id throughout. Each statement touches only rows
- * that still hold personal data, so its row count is what this call erased (0 on a repeat).
+ * The erasure, in one transaction. $1 the customer id, `ids` the customer's id and every id that
+ * resolves to it (its aliases). Each statement touches only rows that still hold personal data,
+ * so its row count is what this call erased (0 on a repeat).
  */
 export const ERASURE = {
   lockCustomer: `SELECT 1 FROM customers WHERE customer_id = $1 FOR UPDATE`,
+  // $2 ids. An alias (an e-mail address, say) is personal data where the inbox keeps it as the
+  // subject an event was sent under: those events are the customer's, under the customer's id.
+  aliasEvents: `UPDATE inbox_events SET subject = $1 WHERE subject = ANY($2::text[]) AND subject <> $1`,
   // The profile's personal columns (the cancel reason is free text). Kept: the id (the CRM's key),
   // acquisition channel and cost, dates, stage, facts, CLV and scores: aggregates, not personal data.
   customers: `
 UPDATE customers SET email = NULL, name = NULL, birthday = NULL, referred_by = NULL, cancel_reason = NULL
  WHERE customer_id = $1 AND (email IS NOT NULL OR name IS NOT NULL OR birthday IS NOT NULL OR referred_by IS NOT NULL OR cancel_reason IS NOT NULL)`,
-  // $2 the registration's personal fields, $3 ERASED_REFERRAL_CODE. The events stay (ids, times,
-  // channel, amounts); what goes is personal or free text: the registration's fields, a survey's
-  // comment, a cancellation's reason, and an order's referral code (replaced, see ERASED_REFERRAL_CODE).
+  // $2 the registration's personal fields, $3 ERASED. Run after aliasEvents: every event of the
+  // customer is under $1 then. The events stay (ids, times, channel, amounts); what goes is personal
+  // or free text: the registration's fields, a survey's comment, a cancellation's reason, an order's
+  // referral code, the ids an identify or merge event linked and a merge's reason (ids and codes
+  // replaced, see ERASED).
   inboxEvents: `
 UPDATE inbox_events SET data = CASE type
          WHEN 'customer.registered' THEN data - $2::text[]
          WHEN 'customer.cancelled' THEN data - 'reason'
          WHEN 'purchase.completed' THEN jsonb_set(data, '{referralCode}', to_jsonb($3::text))
+         WHEN 'customer.identified' THEN jsonb_set(data, '{ids}', ${erasedIds("data->'ids'", "$3")})
+         WHEN 'customer.merged' THEN jsonb_set(data - 'reason', '{mergedIds}', ${erasedIds("data->'mergedIds'", "$3")})
          ELSE data - 'comment' END
  WHERE subject = $1
    AND ((type = 'customer.registered' AND data ?| $2::text[])
      OR (type = 'survey.responded' AND data ? 'comment')
      OR (type = 'customer.cancelled' AND data ? 'reason')
-     OR (type = 'purchase.completed' AND data ? 'referralCode' AND data->>'referralCode' IS DISTINCT FROM $3))`,
+     OR (type = 'purchase.completed' AND data ? 'referralCode' AND data->>'referralCode' IS DISTINCT FROM $3)
+     OR (type = 'customer.identified' AND ${holdsIds("data->'ids'", "$3")})
+     OR (type = 'customer.merged' AND (data ? 'reason' OR ${holdsIds("data->'mergedIds'", "$3")})))`,
   surveyResponses: `UPDATE survey_responses SET comment = NULL WHERE customer_id = $1 AND comment IS NOT NULL`,
-  // $2 ERASED_REFERRAL_CODE.
+  // $2 ERASED.
   orders: `UPDATE orders SET referral_code = $2 WHERE customer_id = $1 AND referral_code IS NOT NULL AND referral_code <> $2`,
-  // $2 the personal keys of a follow-up's context (the birthday), $3 ERASED_FOLLOW_UP_ERROR.
+  // $1 ids (a follow-up queued before a merge names the merged id), $2 the personal keys of a
+  // follow-up's context (the birthday), $3 GIVEN_UP_BY_ERASURE.
   // Every follow-up of the customer loses them (published or not); one that has not run to an
   // outcome is given up, so neither the relay nor the Redis-loss reconciliation (which re-adds
   // published rows without an outcome, failed ones excepted) ever hands it to BullMQ again. Rows
@@ -131,14 +163,34 @@ UPDATE outbox o
        failed_at = CASE WHEN unfinished.yes THEN now() ELSE o.failed_at END,
        last_error = CASE WHEN unfinished.yes THEN $3 ELSE o.last_error END
   FROM (SELECT o2.id, (o2.failed_at IS NULL AND NOT EXISTS (SELECT 1 FROM job_outcomes j WHERE j.job_id = o2.dedupe_key)) AS yes
-          FROM outbox o2 WHERE o2.kind = 'follow-up' AND o2.payload->>'customerId' = $1) unfinished
+          FROM outbox o2 WHERE o2.kind = 'follow-up' AND o2.payload->>'customerId' = ANY($1::text[])) unfinished
  WHERE o.id = unfinished.id AND (unfinished.yes OR o.payload->'context' ?| $2::text[])`,
-  // The ids of the customer's follow-up jobs, for their removal from BullMQ: a follow-up's outbox
-  // dedupe key is its job id, and a job that ran has an outcome under it.
+  // $1 the customer id, $2 ids, $3 ERASED, $4 GIVEN_UP_BY_ERASURE. The merges announced for the
+  // customer (its survivor then may be one of its aliases now), scrubbed like follow-ups: the ids
+  // are replaced and the subject becomes the customer's id; one not yet published is given up, as
+  // announcing ids to CRMs after erasing them would undo the erasure (the erasure is announced).
+  mergeMessages: `
+UPDATE outbox o
+   SET payload = jsonb_set(jsonb_set(jsonb_set(o.payload, '{subject}', to_jsonb($1::text)),
+                   '{data,mergedIds}', ${erasedIds("o.payload->'data'->'mergedIds'", "$3")}),
+                   '{data,ids}', ${erasedIds("o.payload->'data'->'ids'", "$3")}),
+       failed_at = CASE WHEN o.published_at IS NULL AND o.failed_at IS NULL THEN now() ELSE o.failed_at END,
+       last_error = CASE WHEN o.published_at IS NULL AND o.failed_at IS NULL THEN $4 ELSE o.last_error END
+ WHERE o.kind = 'customer-merged' AND o.payload->>'subject' = ANY($2::text[])
+   AND ((o.published_at IS NULL AND o.failed_at IS NULL) OR o.payload->>'subject' <> $1
+     OR ${holdsIds("o.payload->'data'->'mergedIds'", "$3")} OR ${holdsIds("o.payload->'data'->'ids'", "$3")})`,
+  // $1 ids. The identity graph's links among the customer's ids, and the aliases they gave: the
+  // aliases stop resolving to the customer, so events sent under one of them later make a new,
+  // separate customer (nothing links it to the erased one any more; a redelivered identify or
+  // merge event is a duplicate in the inbox and links nothing again).
+  identityLinks: `DELETE FROM identity_links WHERE anchor_id = ANY($1::text[]) OR linked_id = ANY($1::text[])`,
+  aliases: `DELETE FROM customer_aliases WHERE alias_id = ANY($1::text[])`,
+  // $1 ids. The ids of the customer's follow-up jobs, for their removal from BullMQ: a follow-up's
+  // outbox dedupe key is its job id, and a job that ran has an outcome under it.
   jobIds: `
-SELECT dedupe_key AS job_id FROM outbox WHERE kind = 'follow-up' AND payload->>'customerId' = $1
+SELECT dedupe_key AS job_id FROM outbox WHERE kind = 'follow-up' AND payload->>'customerId' = ANY($1::text[])
  UNION
-SELECT job_id FROM job_outcomes WHERE customer_id = $1`,
+SELECT job_id FROM job_outcomes WHERE customer_id = ANY($1::text[])`,
   // $2 the API key id, $3 the counts as JSON.
   record: `
 INSERT INTO personal_data_erasures (customer_id, api_key_id, erased) VALUES ($1, $2, $3::jsonb)

@@ -15,7 +15,7 @@ const SHOWN: Record<LifecycleEventType, readonly string[]> = {
   "customer.registered": ["acquisitionChannel", "acquisitionCost"],
   "customer.cancelled": ["reason"],
   "customer.consent.updated": ["channel", "status", "source"],
-  // The linked ids are personal (an e-mail address): only their count is shown.
+  // The linked ids are personal (an e-mail address): only their count is shown (idCount, mergedCount).
   "customer.identified": [],
   "customer.merged": ["reason"],
   "purchase.completed": ["orderId", "amount", "currency", "channel"],
@@ -44,6 +44,8 @@ export function summariseEventData(type: string, data: unknown): Summary {
     out.referred = typeof fields.referralCode === "string";
   }
   if (type === "survey.responded") out.hasComment = typeof fields.comment === "string" && fields.comment.length > 0;
+  if (type === "customer.identified") out.idCount = Array.isArray(fields.ids) ? fields.ids.length : 0;
+  if (type === "customer.merged") out.mergedCount = Array.isArray(fields.mergedIds) ? fields.mergedIds.length : 0;
   return out;
 }
 

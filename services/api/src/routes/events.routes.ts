@@ -1,9 +1,10 @@
+import type { FastifyBaseLogger } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { decodeForIngest, REJECTION_KINDS, type LifecycleEvent, type Rejection, type Result } from "@lifecycle/events";
 import { ATTR, recordFailure, SpanKind, withSpan } from "@lifecycle/telemetry";
 import type { ApiDeps } from "../deps.js";
-import { problem, sendProblem } from "../http/problem.js";
+import { HttpProblem, problem, sendProblem } from "../http/problem.js";
 import { withTimeout } from "../http/with-timeout.js";
 import { KEYED_ERRORS, ProblemResponse } from "../http/schemas.js";
 
@@ -55,6 +56,24 @@ const idOf = (item: unknown) => z.object({ id: z.string() }).safeParse(item).dat
 /** The consumer's own checks, fed the bytes a producer would have sent (also the consent routes'). */
 export function validate(item: unknown, deps: Pick<ApiDeps, "rates" | "maxFutureSkewMs">): Result<LifecycleEvent, Rejection> {
   return decodeForIngest(Buffer.from(JSON.stringify(item) ?? "", "utf8"), {}, { rates: deps.rates, maxFutureSkewMs: deps.maxFutureSkewMs });
+}
+
+/** The answer of a route that produces one event it made (consent, merge): accepted once Kafka has it. */
+export const EventAccepted = z.object({ eventId: z.string().describe("The produced CloudEvent's id"), status: z.literal("accepted") });
+
+/**
+ * Produces one event a route made (a consent change, a merge): checked by the consumer's own rules
+ * first (a 400 saying what is wrong), then resolved with its id once Kafka has it (a 503 when Kafka
+ * does not confirm in time; `what` names the change in that answer, e.g. "the consent change").
+ */
+export async function produceEvent(deps: Pick<ApiDeps, "rates" | "maxFutureSkewMs" | "publishEvents">, log: FastifyBaseLogger, event: Record<string, unknown>, what: string): Promise<string> {
+  const checked = validate(event, deps);
+  if (!checked.ok) throw new HttpProblem(400, `${checked.error.kind}: ${checked.error.message}`);
+  await withTimeout(deps.publishEvents([checked.value]), PUBLISH_TIMEOUT_MS).catch((err: unknown) => {
+    log.error({ err, eventType: checked.value.type }, "could not produce an event to Kafka");
+    throw new HttpProblem(503, `Kafka is unavailable: ${what} was not recorded; retry`);
+  });
+  return checked.value.id;
 }
 
 /** POST /v1/events: validated, then produced to Kafka. */
