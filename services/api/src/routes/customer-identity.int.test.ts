@@ -52,7 +52,7 @@ describe("one customer, several ids (issue 14)", () => {
     test("produces a customer.merged event to the customer topic, keyed by the survivor, and answers 202 with its id", async () => {
       const r = await merge("survivor-1", { mergedIds: ["dup-1", "email:ann@example.com"], reason: "duplicate-profile" });
       expect(r.statusCode, r.body).toBe(202);
-      const { eventId } = z.object({ eventId: z.string(), status: z.literal("accepted") }).parse(r.json());
+      const { eventId } = z.object({ eventId: z.string(), status: z.literal("accepted"), customerId: z.literal("survivor-1") }).parse(r.json());
       const [message] = await readTopic(h.kafka, h.topics.customer, 1);
       expect(message?.key?.toString()).toBe("survivor-1");
       const event = CustomerMerged.parse(JSON.parse(message?.value?.toString() ?? "null"));
@@ -94,6 +94,21 @@ describe("one customer, several ids (issue 14)", () => {
       expect((await merge("survivor-5", { mergedIds: ["dup-5"] })).statusCode).toBe(202);
       const messages = await readTopic(h.kafka, h.topics.customer, 3);
       expect(messages.map((m) => m.key?.toString())).toEqual(["survivor-1", "survivor-2", "survivor-5"]);
+    });
+
+    test("merging into an alias merges into the customer it resolves to", async () => {
+      const { survivor, duplicate } = await joinedCustomer("merge-into-alias");
+      const r = await merge(duplicate, { mergedIds: ["dup-6"] });
+      expect(r.statusCode, r.body).toBe(202);
+      expect(r.json()).toMatchObject({ customerId: survivor });
+      const messages = (await readTopic(h.kafka, h.topics.customer, 4)).map((m) => ({ key: m.key?.toString(), event: CustomerMerged.parse(JSON.parse(m.value?.toString() ?? "null")) }));
+      expect(messages.find((m) => m.event.id === r.json<{ eventId: string }>().eventId)).toMatchObject({ key: survivor, event: { subject: survivor, data: { mergedIds: ["dup-6"] } } });
+      // Its customer, or the alias itself, among the merged ids is a merge into itself.
+      for (const mergedIds of [[survivor], [duplicate]]) {
+        const self = await merge(duplicate, { mergedIds });
+        expect(self.statusCode).toBe(400);
+        expect(self.json()).toMatchObject({ errors: [{ path: "body.mergedIds", message: expect.stringContaining(`which it was merged into`) }] });
+      }
     });
 
     test("a read key is 403, no key 401", async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { createIdentityRepo } from "@lifecycle/db";
 import { CustomerMergedData, MAX_LINKED_IDS } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { problem, sendProblem } from "../http/problem.js";
@@ -16,10 +17,13 @@ const MergeBody = z.strictObject({
   reason: CustomerMergedData.shape.reason.describe("Why, for the audit trail, e.g. `duplicate-profile`"),
 });
 
-const MERGE_DESCRIPTION = `Produced as a \`customer.merged\` event (the customer in the path survives) to the customer topic, \
-keyed by the survivor, and applied by ingest like one from any other producer; answered once Kafka has it. Ingest moves the \
-merged customers' records to the survivor, and from then on \`GET /v1/customers/{mergedId}\` answers 308 with a pointer to it. \
-A later merge does not reverse an earlier one: of a set of linked ids, the earliest merge's survivor stays the customer.`;
+const MERGE_DESCRIPTION = `Produced as a \`customer.merged\` event to the customer topic, keyed by the survivor, and applied by \
+ingest like one from any other producer; answered once Kafka has it. The survivor is the customer \`:id\` resolves to now \
+(\`:id\` itself, or the customer it was merged into): merging into an alias merges into its customer. Ingest moves the merged \
+customers' records to the survivor, and from then on \`GET /v1/customers/{mergedId}\` answers 308 with a pointer to it. Of a set \
+of linked ids, the survivor of the latest merge is the customer. A merge is not undone: check the ids first.`;
+
+const MergeAccepted = EventAccepted.extend({ customerId: z.string().describe("The survivor the event names: `:id`, or the customer it resolves to") });
 
 /** POST /v1/customers/:id/merge: a merge goes the way of every other fact, as an event through Kafka (like consent). */
 export const customerMergeRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -35,15 +39,17 @@ export const customerMergeRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
         security: [{ apiKey: [] }],
         params: CustomerParams,
         body: MergeBody,
-        response: { 202: EventAccepted, ...KEYED_ERRORS, 503: ProblemResponse.describe("Kafka did not confirm: retry") },
+        response: { 202: MergeAccepted, ...KEYED_ERRORS, 503: ProblemResponse.describe("Kafka did not confirm: retry") },
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const asked = request.params.id;
       const { mergedIds, reason } = request.body;
-      // The event schema refuses it too, but this answer names the field like a schema error does.
-      if (mergedIds.includes(id)) {
-        const error = { path: "body.mergedIds", message: `must not contain the surviving customer's own id (the path's ${JSON.stringify(id)})` };
+      const id = (await createIdentityRepo(deps.pool).resolve([asked])).get(asked) ?? asked;
+      // The event schema refuses the survivor in mergedIds too, but this answer names the field like a schema error does.
+      if (mergedIds.includes(asked) || mergedIds.includes(id)) {
+        const survivor = id === asked ? `the path's ${JSON.stringify(id)}` : `the path's ${JSON.stringify(asked)}, or ${JSON.stringify(id)}, which it was merged into`;
+        const error = { path: "body.mergedIds", message: `must not contain the surviving customer's own id (${survivor})` };
         return sendProblem(reply, request, problem(400, `${error.path}: ${error.message}`, { errors: [error] }));
       }
       const event = {
@@ -57,7 +63,7 @@ export const customerMergeRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
       };
       const eventId = await produceEvent(deps, request.log, event, "the merge");
       request.log.info({ customerId: id, merged: mergedIds.length, eventId }, "customer merge produced");
-      return reply.status(202).send({ eventId, status: "accepted" as const });
+      return reply.status(202).send({ eventId, status: "accepted" as const, customerId: id });
     },
   );
 };
