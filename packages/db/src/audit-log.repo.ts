@@ -1,7 +1,7 @@
 import type { Queryable } from "./pool.js";
 
 /** The audited actions (see migration 0012). */
-export const AUDIT_ACTIONS = ["key.created", "key.rotated", "key.revoked", "customer.erased", "consent.changed", "queue.action"] as const;
+export const AUDIT_ACTIONS = ["key.created", "key.rotated", "key.revoked", "customer.erased", "customer.merged", "consent.changed", "queue.action"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

@@ -57,6 +57,9 @@ describe("one customer, several ids (issue 14)", () => {
       expect(message?.key?.toString()).toBe("survivor-1");
       const event = CustomerMerged.parse(JSON.parse(message?.value?.toString() ?? "null"));
       expect(event).toMatchObject({ id: eventId, type: "customer.merged", subject: "survivor-1", data: { mergedIds: ["dup-1", "email:ann@example.com"], reason: "duplicate-profile" } });
+      // Audited with the count of merged ids, not the ids (an e-mail address is personal).
+      const audit = await pool.query("SELECT action, subject, details FROM audit_log WHERE action = 'customer.merged' AND subject = 'survivor-1'");
+      expect(audit.rows).toEqual([{ action: "customer.merged", subject: "survivor-1", details: { eventId, merged: 2, reason: "duplicate-profile" } }]);
 
       // An admin key may too; without a reason the event has none.
       const admin = await merge("survivor-2", { mergedIds: ["dup-2"] }, h.keys.admin);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { createIdentityRepo } from "@lifecycle/db";
+import { createAuditLogRepo, createIdentityRepo } from "@lifecycle/db";
 import { CustomerMergedData, MAX_LINKED_IDS } from "@lifecycle/events";
 import type { ApiDeps } from "../deps.js";
 import { problem, sendProblem } from "../http/problem.js";
@@ -63,6 +63,8 @@ export const customerMergeRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = asy
       };
       const eventId = await produceEvent(deps, request.log, event, "the merge");
       request.log.info({ customerId: id, merged: mergedIds.length, eventId }, "customer merge produced");
+      // The merged ids may be e-mail addresses: the audit trail counts them and keeps the event id, which finds them while they are not erased.
+      await createAuditLogRepo(deps.pool).record({ actor: `key:${request.apiKey?.id ?? "?"}`, action: "customer.merged", subject: id, details: { eventId, merged: mergedIds.length, ...(reason === undefined ? {} : { reason }) } });
       return reply.status(202).send({ eventId, status: "accepted" as const, customerId: id });
     },
   );
