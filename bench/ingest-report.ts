@@ -40,6 +40,8 @@ export const IngestReport = z.object({
   floor: Rate.extend({ chunk: z.number(), synchronousCommit: z.string(), bareCopy: Rate }),
   raw: Rate.extend({ disruptions: Disruptions }),
   ours1: Ours,
+  /** (b₀): ours1 on plain (unpartitioned) inbox and stage history tables; absent from runs before issue 15. */
+  ours1Unpartitioned: Ours.optional(),
   ours2: Ours,
   latency: z.object({
     offeredPerSecond: z.number(),
@@ -70,7 +72,7 @@ const disTotal = (d: Disruptions) => d.evictions + d.rebalances + d.crashes + d.
 function targets(r: IngestReport): string {
   const ofFloor = r.ours1.perSecond / r.floor.perSecond;
   const ofFloor2 = r.ours2.perSecond / r.floor.perSecond;
-  const all = [r.raw.disruptions, r.ours1.disruptions, r.latency.disruptions, r.ours2.disruptions, r.naive.disruptions, r.oursOnNaiveSample.disruptions];
+  const all = [r.raw.disruptions, r.ours1.disruptions, ...(r.ours1Unpartitioned ? [r.ours1Unpartitioned.disruptions] : []), r.latency.disruptions, r.ours2.disruptions, r.naive.disruptions, r.oursOnNaiveSample.disruptions];
   const disruptions = all.reduce((a, d) => a + disTotal(d), 0);
   const rows: [string, string, boolean][] = [
     ["(b) ≥ 10,000 events/s, 1 replica", `${n(r.ours1.perSecond)} events/s`, r.ours1.perSecond >= 10_000],
@@ -80,8 +82,15 @@ function targets(r: IngestReport): string {
     [`(c) p99 < 500 ms at ${n(r.latency.offeredPerSecond)} events/s offered, relay and worker running`, `${n(r.latency.p99ms)} ms`, r.latency.p99ms < 500],
     ["0 group evictions or rebalances in the whole run", `${disruptions}`, disruptions === 0],
     ["peak Redis memory < 256 MB", mb(r.redis.peakBytes), r.redis.peakBytes < 256 * 2 ** 20],
+    ...(r.ours1Unpartitioned ? [partitioningRow(r.ours1, r.ours1Unpartitioned)] : []),
   ];
   return `| target (issue 9) | measured | |\n|---|---|---|\n${rows.map(([t, f, ok]) => `| ${t} | ${f} | ${pass(ok)} |`).join("\n")}`;
+}
+
+/** Issue 15: partitioning costs no throughput (within 5 %, the noise of two phases of one run on this host). */
+function partitioningRow(partitioned: IngestReport["ours1"], plain: IngestReport["ours1"]): [string, string, boolean] {
+  const ratio = partitioned.perSecond / plain.perSecond;
+  return ["(b) partitioned ÷ (b₀) unpartitioned inbox and stage history, 1 replica ≥ 0.95 (issue 15)", ratio.toFixed(2), ratio >= 0.95];
 }
 
 function phases(r: IngestReport): string {
@@ -93,14 +102,14 @@ function phases(r: IngestReport): string {
 | floor context: bare COPY of the inbox rows, 2,000 a transaction | ${n(r.floor.bareCopy.events)} | ${s1(r.floor.bareCopy.seconds)} | ${n(r.floor.bareCopy.perSecond)} | | | |
 | (a) raw: a do-nothing kafkajs consumer draining the input | ${n(r.raw.events)} | ${s1(r.raw.seconds)} | ${n(r.raw.perSecond)} | | 1 | |
 ${o("(b) ours, 1 ingest replica (a process running the ingest main)", r.ours1)}
-${o("(b) ours, 2 ingest replicas (two processes, one group; fresh database, topics and group)", r.ours2)}
+${r.ours1Unpartitioned ? `${o("(b₀) the same, with inbox_events and stage_transitions as plain tables (before partitioning; fresh database, topics and group)", r.ours1Unpartitioned)}\n` : ""}${o("(b) ours, 2 ingest replicas (two processes, one group; fresh database, topics and group)", r.ours2)}
 | (d) naive: the ingest service, one transaction per event (in-process, on a sample) | ${n(r.naive.events)} | ${s1(r.naive.seconds)} | ${n(r.naive.perSecond)} | | | 1 |
 | (b′) ours in-process on that same sample (batch mode) | ${n(r.oursOnNaiveSample.events)} | ${s1(r.oursOnNaiveSample.seconds)} | ${n(r.oursOnNaiveSample.perSecond)} | | | ${(r.oursOnNaiveSample.perSecond / r.naive.perSecond).toFixed(1)}× |
 
 2 replicas ÷ 1 replica: **${(r.ours2.perSecond / r.ours1.perSecond).toFixed(2)}**. (b) counts from the moment the consumer group was
 complete (every replica a member) to the moment every offset was committed; events a replica committed
 before the group was complete are left out (${n(r.ours1.startupEvents)} with 1 replica, ${n(r.ours2.startupEvents)} with 2). From process start, start-up
-included: ${s1(r.ours1.wallSeconds)} s and ${s1(r.ours2.wallSeconds)} s. Postgres held ${n(r.ours1.recorded)} and ${n(r.ours2.recorded)} inbox events afterwards.`;
+included: ${s1(r.ours1.wallSeconds)} s and ${s1(r.ours2.wallSeconds)} s. Postgres had recorded ${n(r.ours1.recorded)} and ${n(r.ours2.recorded)} event ids afterwards.`;
 }
 
 function queuesAndGroups(r: IngestReport): string {
@@ -113,7 +122,7 @@ Pending follow-up jobs are waiting + prioritized + delayed + active across the t
 |---|---:|---:|---:|
 ${q("(b) 1 replica", r.ours1.queues)}
 ${q("(c) latency", r.latency.queues)}
-${q("(b) 2 replicas", r.ours2.queues)}
+${r.ours1Unpartitioned ? `${q("(b₀) unpartitioned", r.ours1Unpartitioned.queues)}\n` : ""}${q("(b) 2 replicas", r.ours2.queues)}
 
 At the end of (b): follow-ups waiting in Postgres until due within the relay's horizon ${n(r.ours1.outbox.followUpsWaiting)} (1 replica) and
 ${n(r.ours2.outbox.followUpsWaiting)} (2 replicas); stage changes not yet published ${n(r.ours1.outbox.stageChangesUnpublished)} and ${n(r.ours2.outbox.stageChangesUnpublished)};
@@ -127,7 +136,7 @@ complete / consumer crashes / replicas restarted by the bench / extra member ids
 ${d("(a) raw", r.raw.disruptions)}
 ${d("(b) 1 replica", r.ours1.disruptions)}
 ${d("(c) latency", r.latency.disruptions)}
-${d("(b) 2 replicas", r.ours2.disruptions)}
+${r.ours1Unpartitioned ? `${d("(b₀) unpartitioned", r.ours1Unpartitioned.disruptions)}\n` : ""}${d("(b) 2 replicas", r.ours2.disruptions)}
 ${d("(d) naive", r.naive.disruptions)}
 ${d("(b′) ours on the sample", r.oursOnNaiveSample.disruptions)}`;
 }

@@ -5,6 +5,7 @@
 //   (a) raw: a do-nothing kafkajs consumer draining the input
 //   (b) ours: the worker and 1 ingest process, to committed Postgres state; then (c) right after
 //   (c) latency: produce → committed stage at a fixed offered load, relay and worker running
+//   (b₀) ours, 1 replica, with inbox and stage history as plain tables: what partitioning costs
 //   (b) ours again with 2 ingest processes in one group (fresh database, topics and group)
 //   (d) naive: the ingest service in-process, one transaction per event, on a sample; (b′) ours on it
 //   (profile) bench/apply.profile.ts: where the milliseconds of a batch go
@@ -35,6 +36,7 @@ import { writeReport } from "./report.js";
 import { inProcessPhase, profilePhase, rawPhase } from "./sample-phases.js";
 import { endPhase, latencyPhase, oursPhase } from "./service-phases.js";
 import { startSinks } from "./sinks.js";
+import { unpartition } from "./unpartitioned.js";
 import { createTeardown, exitOnSignals } from "./teardown.js";
 
 const DEFAULTS = {
@@ -123,6 +125,11 @@ async function main(): Promise<void> {
   const latency = await latencyPhase(ctx, b1.running, "(c) latency");
   await endPhase(b1.running);
 
+  const { topics: topics0 } = await produceInput(ctx, "b0", input(), total);
+  const b0 = await oursPhase(ctx, { name: "b0", label: "(b₀) 1 replica, unpartitioned", topics: topics0, replicas: 1, expected: total, prepare: unpartition });
+  await endPhase(b0.running);
+  say(`partitioned ÷ unpartitioned, 1 replica: ${(b1.figures.perSecond / b0.figures.perSecond).toFixed(2)}`);
+
   const { topics: topics2 } = await produceInput(ctx, "b2", input(), total);
   const b2 = await oursPhase(ctx, { name: "b2", label: "(b) 2 replicas", topics: topics2, replicas: 2, expected: total });
   await endPhase(b2.running);
@@ -142,6 +149,7 @@ async function main(): Promise<void> {
     floor: { events: floor.events, seconds: floor.seconds, perSecond: floor.perSecond, chunk: FLOOR_CHUNK, synchronousCommit: floor.synchronousCommit, bareCopy: { events: floor.bareCopy.rows, seconds: floor.bareCopy.seconds, perSecond: floor.bareCopy.perSecond } },
     raw,
     ours1: b1.figures,
+    ours1Unpartitioned: b0.figures,
     ours2: b2.figures,
     latency,
     naive,

@@ -2,6 +2,7 @@
 // own relay) and N ingest mains (engine, follow-ups and relay on) run as processes on a fresh
 // database, consuming the phase's input topics as one group; (c) then offers a fixed load to the
 // same processes and measures produce → committed state.
+import type { Pool } from "@lifecycle/db";
 import type { InputTopics } from "@lifecycle/events";
 import { benchDatabase, countRecorded, outboxFigures, outputTopicsFor, phaseTimeoutMs, type BenchContext, type BenchDatabase } from "./context.js";
 import { countDisruptions, disruptionsInFiles } from "./disruptions.js";
@@ -55,11 +56,15 @@ const extra = (ctx: BenchContext) => () => {
 };
 
 /** (b): starts the worker, then `replicas` ingest processes, and follows the group to the end of the input. */
-export async function oursPhase(ctx: BenchContext, { name, label, topics, replicas, expected }: { name: string; label: string; topics: InputTopics; replicas: number; expected: number }) {
+export async function oursPhase(
+  ctx: BenchContext,
+  { name, label, topics, replicas, expected, prepare }: { name: string; label: string; topics: InputTopics; replicas: number; expected: number; prepare?: (pool: Pool) => Promise<void> },
+) {
   const groupId = `bench-${ctx.run}-${name}`;
   const prefix = `bench-${ctx.run}-${name}`;
   const out = await outputTopicsFor(ctx, name);
   const db = await benchDatabase(ctx, name);
+  await prepare?.(db.pool);
   const env = serviceEnv(ctx, { url: db.url, prefix, groupId, topics, ...out });
   await ctx.sampler.setPhase(label, prefix);
   const logDir = `${ctx.logDir}/${name}`;
@@ -74,7 +79,7 @@ export async function oursPhase(ctx: BenchContext, { name, label, topics, replic
   });
   await ctx.sampler.sampleNow();
   const recorded = await countRecorded(db.pool);
-  if (recorded !== expected) throw new Error(`${label}: the group committed every offset but Postgres holds ${recorded} inbox events, not ${expected}`);
+  if (recorded !== expected) throw new Error(`${label}: the group committed every offset but Postgres has recorded ${recorded} event ids, not ${expected}`);
   const disruptions = countDisruptions(disruptionsInFiles(set.logFiles()), f.completeAt, f.endAt, { restarts: set.restarts(), extraMembers: Math.max(0, f.membersSeen - replicas) });
   const queues = ctx.sampler.phase(label) ?? { peakRedisBytes: Number.NaN, peakPending: Number.NaN, finalPending: Number.NaN };
   const figures = {

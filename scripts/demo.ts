@@ -43,6 +43,9 @@ const env = {
   API_HOST: "127.0.0.1",
   API_PORT: String(config.API_PORT),
   SWEEP_INTERVAL_MS: "5000",
+  // Retention counts by the same clock: the default 400 days would drop the first months of the
+  // 1997-98 history's payloads (their timelines) as soon as the replay ends. The demo keeps them all.
+  EVENT_PAYLOAD_RETENTION_DAYS: "3650",
 };
 const quiet = createLogger({ name: "demo", level: "warn", pretty: false });
 

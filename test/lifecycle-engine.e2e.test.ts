@@ -163,7 +163,7 @@ describe("lifecycle engine", () => {
     expect(count("churned")).toBeGreaterThan(count("repeat"));
   });
 
-  test("the worker's schedule runs the first refit and then the sweep on BullMQ, on its own", async ({ infra }) => {
+  test("the worker's schedule runs the first refit, the sweep and retention on BullMQ, on its own", async ({ infra }) => {
     await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       // The whole CDNOW sample, evaluated at its last day; the schedule must fit and re-evaluate.
       const clock = createClock({ mode: "wall", wallNow: () => new Date("1998-07-01T00:00:00Z") });
@@ -171,7 +171,7 @@ describe("lifecycle engine", () => {
       const connection = createRedisConnection(infra.redis.url, "engine-test");
       const maintenance = createMaintenanceService({
         pool, connection, prefix: uniqueName("maint"), logger: createTestLogger("maintenance"), clock, settings,
-        modelCacheMs: 0, sweepEveryMs: 1_000, refitEveryMs: 3_600_000, initialRefitDelayMs: 0,
+        modelCacheMs: 0, sweepEveryMs: 1_000, refitEveryMs: 3_600_000, initialRefitDelayMs: 0, initialRetentionDelayMs: 0,
       });
       await maintenance.start();
       try {
@@ -183,8 +183,24 @@ describe("lifecycle engine", () => {
           const done = await maintenance.queue.getCompleted();
           return done.find((j) => j.name === "stage-sweep" && z.object({ ran: z.literal(true) }).safeParse(j.returnvalue).success);
         }, { timeoutMs: 10_000 });
+        // Retention by the engine's clock: at 1998-07-01, the default 400 days of payloads reach back
+        // to 1997-05-27, so May 1997 stays whole and the months before it are dropped; the run is
+        // recorded and counted.
+        const Retention = z.object({ ran: z.literal(true), payloadMonthsDropped: z.array(z.object({ partition: z.string(), events: z.number() })) });
+        const retention = await waitFor("a completed retention run", async () => {
+          const done = await maintenance.queue.getCompleted();
+          // The scheduler's first run and the one after start: the first to get the lock drops the months.
+          return done.filter((j) => j.name === "retention").map((j) => Retention.safeParse(j.returnvalue).data).find((r) => r?.payloadMonthsDropped.length);
+        }, { timeoutMs: 10_000 });
+        expect(retention.payloadMonthsDropped.map((m) => m.partition)).toEqual(["inbox_events_m1997_01", "inbox_events_m1997_02", "inbox_events_m1997_03", "inbox_events_m1997_04"]);
+        const oldest = await pool.query<{ t: Date }>("SELECT min(event_time) AS t FROM inbox_events");
+        expect(oldest.rows[0]?.t.toISOString()).toMatch(/^1997-05/);
+        const runs = await pool.query<{ partitions: number }>("SELECT jsonb_array_length(removed->'payloadMonthsDropped')::int AS partitions FROM retention_runs ORDER BY id");
+        expect(runs.rows.map((r) => r.partitions).filter((n) => n > 0)).toEqual([4]);
+        const metrics = await maintenance.registry.metrics();
+        expect(metrics).toMatch(new RegExp(`lifecycle_retention_removed_total\\{kind="event_payloads"\\} ${retention.payloadMonthsDropped.reduce((n, m) => n + m.events, 0)}\\b`));
         const schedulers = await maintenance.queue.getJobSchedulers();
-        expect(schedulers.map((j) => j.key).sort()).toEqual(["clv-refit", "stage-sweep"]);
+        expect(schedulers.map((j) => j.key).sort()).toEqual(["clv-refit", "retention", "stage-sweep"]);
       } finally {
         await maintenance.queue.obliterate({ force: true });
         await maintenance.stop();

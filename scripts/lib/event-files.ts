@@ -1,18 +1,35 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { pipeline, type Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { createCdnowMapper, parseCdnowLine } from "@lifecycle/events";
 
 export type FileFormat = "jsonl" | "cdnow";
 
+/**
+ * The file's text: gunzipped when it is gzip (by its magic bytes, whatever its name), as the
+ * archives retention writes are (`<partition>.<stamp>.jsonl.gz`).
+ */
+async function openText(path: string): Promise<Readable> {
+  const handle = await open(path, "r");
+  const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0).finally(() => handle.close());
+  const raw = createReadStream(path);
+  if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) return raw;
+  // pipeline passes a read error on to the gunzipped stream (and so to its reader).
+  return pipeline(raw, createGunzip(), () => undefined);
+}
+
 /** JSON lines if the first non-blank character is `{`, else the CDNOW whitespace layout. */
 export async function detectFormat(path: string): Promise<FileFormat> {
-  const handle = await open(path, "r");
+  const input = await openText(path);
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
-    return buffer.subarray(0, bytesRead).toString("utf8").trimStart().startsWith("{") ? "jsonl" : "cdnow";
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      if (line.trim()) return line.trimStart().startsWith("{") ? "jsonl" : "cdnow";
+    }
+    return "jsonl";
   } finally {
-    await handle.close();
+    input.destroy();
   }
 }
 
@@ -31,7 +48,7 @@ export interface FileRecord {
  * `purchase.completed` events with deterministic ids, so a second replay is a no-op.
  */
 export async function* readEventFile(path: string, format: FileFormat): AsyncGenerator<FileRecord> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+  const lines = createInterface({ input: await openText(path), crlfDelay: Infinity });
   const toEvent = createCdnowMapper();
   for await (const line of lines) {
     if (!line.trim()) continue;

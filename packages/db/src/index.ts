@@ -14,3 +14,6 @@ export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
 export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";
 export { createMarketingCapRepo, type MarketingCapRepo } from "./marketing-cap.repo.js";
 export { createIdentityRepo, type IdentityRepo, type StoredIdentityLink, type CanonicalAssignment } from "./identity/identity.repo.js";
+export { runRetention, type RetentionSettings, type RetentionResult, type DroppedMonth } from "./retention/run-retention.js";
+export { monthPartitions, ensureMonthPartition, monthStart, PARTITIONED_TABLES, type MonthPartition, type PartitionedTable } from "./retention/partitions.js";
+export { retentionEnv, retentionSettings, defaultRetention } from "./retention/retention-env.js";

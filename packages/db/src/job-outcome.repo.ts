@@ -25,16 +25,21 @@ interface JobOutcomeRow {
   finished_at: Date;
 }
 
+// The follow-up's due time, from its outbox row (job id = dedupe key), kept with the outcome: the
+// uplift's purchase window starts there, and the outbox row is deleted a while after publishing.
+const DUE_AT = "SELECT coalesce(x.due_at, (x.payload->>'dueAt')::timestamptz) FROM outbox x WHERE x.dedupe_key = $1";
+
 /** Where each follow-up job ended up: sent, skipped (and why) or failed (and with what error). */
 export function createJobOutcomeRepo(db: Queryable) {
   return {
     /** Records an outcome; a later attempt of the same job overwrites the earlier one. */
     async record(o: JobOutcome, tx: Queryable = db): Promise<void> {
       await tx.query(
-        `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, (${DUE_AT}))
          ON CONFLICT (job_id) DO UPDATE
-           SET status = EXCLUDED.status, detail = EXCLUDED.detail, attempts = EXCLUDED.attempts, finished_at = now()`,
+           SET status = EXCLUDED.status, detail = EXCLUDED.detail, attempts = EXCLUDED.attempts, finished_at = now(),
+               due_at = coalesce(job_outcomes.due_at, EXCLUDED.due_at)`,
         [o.jobId, o.queue, o.jobName, o.customerId, o.status, o.detail, o.attempts],
       );
     },
@@ -43,8 +48,8 @@ export function createJobOutcomeRepo(db: Queryable) {
     async recordNew(outcomes: readonly JobOutcome[], tx: Queryable = db): Promise<void> {
       if (outcomes.length === 0) return;
       await tx.query(
-        `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts)
-         SELECT job_id, queue, job_name, customer_id, status, detail, attempts
+        `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts, due_at)
+         SELECT job_id, queue, job_name, customer_id, status, detail, attempts, (${DUE_AT.replaceAll("$1", "o.job_id")})
            FROM jsonb_to_recordset($1::jsonb) AS o(job_id text, queue text, job_name text, customer_id text, status text, detail text, attempts int)
          ON CONFLICT (job_id) DO NOTHING`,
         [JSON.stringify(outcomes.map((o) => ({ job_id: o.jobId, queue: o.queue, job_name: o.jobName, customer_id: o.customerId, status: o.status, detail: o.detail, attempts: o.attempts })))],

@@ -11,6 +11,8 @@ export const MIGRATIONS_DIR = join(dirname(createRequire(import.meta.url).resolv
 export interface MigrateOptions {
   databaseUrl: string;
   log?: (msg: string) => void;
+  /** Applies only this many pending migrations (a test of one migration over data of the schema before it). @defaultValue all */
+  count?: number;
 }
 
 /**
@@ -18,11 +20,12 @@ export interface MigrateOptions {
  * holds an advisory lock, and `wait` makes late starters wait for it instead of failing.
  * Returns the names of the migrations this call applied.
  */
-export async function migrate({ databaseUrl, log = () => undefined }: MigrateOptions): Promise<string[]> {
+export async function migrate({ databaseUrl, log = () => undefined, count }: MigrateOptions): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,
     direction: "up",
+    ...(count === undefined ? {} : { count }),
     migrationsTable: "schema_migrations",
     checkOrder: true,
     singleTransaction: true,

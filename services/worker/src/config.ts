@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { consentEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
+import { retentionEnv } from "@lifecycle/db";
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
 import { tracingEnv } from "@lifecycle/telemetry";
@@ -18,6 +19,7 @@ export const WorkerConfig = withChannelsCheck(z.object({
   ...templatesEnv,
   ...probeEnv(9465),
   ...tracingEnv,
+  ...retentionEnv,
   /** Follow-ups per second per channel (each channel has its own queue and limiter). */
   RATE_LIMIT_LOG_PER_SECOND: z.coerce.number().int().min(1).default(1_000),
   RATE_LIMIT_WEBHOOK_PER_SECOND: z.coerce.number().int().min(1).default(50),

@@ -6,7 +6,7 @@ import { channelsSecretKeys, describeChannels } from "./channels/channels-config
 import { createEmailChannel } from "./channels/email.channel.js";
 import { createWebhookChannel } from "./channels/webhook.channel.js";
 import { Partitioners } from "kafkajs";
-import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate, verifyPostgres } from "@lifecycle/db";
+import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate, retentionSettings, verifyPostgres } from "@lifecycle/db";
 import { createClock, engineSettings, refitSettings } from "@lifecycle/engine";
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
 import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
@@ -67,6 +67,7 @@ const maintenance = createMaintenanceService({
   sweepEveryMs: config.SWEEP_INTERVAL_MS,
   refitEveryMs: config.REFIT_INTERVAL_MS,
   refit: refitSettings(config),
+  retention: { ...retentionSettings(config), everyMs: config.RETENTION_INTERVAL_MS },
   registry: service.metrics.registry,
 });
 

@@ -11,8 +11,8 @@ import type { Queryable } from "@lifecycle/db";
  *   `held-out`. Skipped ones (moot, no consent, capped, expired) are in neither group: the worker
  *   decides the holdout only after those checks, so both groups are alike in everything but the
  *   message.
- * - The window starts at the follow-up's due time (the outbox row's `due_at`: the trigger's event
- *   time plus the playbook's delay), not at the outcome's `finished_at`. The due time is on the
+ * - The window starts at the follow-up's due time (`job_outcomes.due_at`, copied from its outbox
+ *   row when the outcome is recorded: the trigger's event time plus the playbook's delay), not at the outcome's `finished_at`. The due time is on the
  *   same clock as the orders' event times in both clock modes; `finished_at` is the worker's wall
  *   time, which in a watermark replay of history is years after the orders it would be compared
  *   with. It is also the same instant for both groups, where `finished_at` of a sent follow-up can
@@ -34,12 +34,11 @@ import type { Queryable } from "@lifecycle/db";
 const UPLIFT_SQL = `
 WITH first_follow_up AS (
   SELECT DISTINCT ON (split_part(j.job_id, '|', 2), j.customer_id)
-         split_part(j.job_id, '|', 2) AS playbook, j.customer_id, j.status, o.due_at,
-         o.due_at + make_interval(days => $3) AS window_end
+         split_part(j.job_id, '|', 2) AS playbook, j.customer_id, j.status, j.due_at,
+         j.due_at + make_interval(days => $3) AS window_end
     FROM job_outcomes j
-    JOIN outbox o ON o.dedupe_key = j.job_id
-   WHERE j.status IN ('sent', 'held-out') AND o.due_at >= $1 AND o.due_at < $2
-   ORDER BY split_part(j.job_id, '|', 2), j.customer_id, o.due_at
+   WHERE j.status IN ('sent', 'held-out') AND j.due_at >= $1 AND j.due_at < $2
+   ORDER BY split_part(j.job_id, '|', 2), j.customer_id, j.due_at
 ), judged AS (
   SELECT f.playbook, f.status, f.window_end <= $4 AS complete,
          EXISTS (SELECT 1 FROM orders p

@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job } from "bullmq";
-import { createOutboxRepo, type Pool } from "@lifecycle/db";
+import { createOutboxRepo, defaultRetention, runRetention, type Pool, type RetentionSettings } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
 import { createAnnualChurnCache, createModelCache, createModelsRepo, refitModels, sweepDueCustomers, type Clock } from "@lifecycle/engine";
 import { QUEUES } from "@lifecycle/events";
@@ -7,6 +7,7 @@ import type { Logger } from "@lifecycle/logging";
 import type { Redis } from "@lifecycle/queue";
 import { Registry } from "prom-client";
 import { createRefitMetrics } from "./refit-metrics.js";
+import { createRetentionMetrics } from "./retention-metrics.js";
 
 export interface MaintenanceDeps {
   pool: Pool;
@@ -25,16 +26,21 @@ export interface MaintenanceDeps {
   initialRefitDelayMs?: number;
   /** The refit's fit guard minimum and holdout share (refitSettings). @defaultValue the refit's defaults */
   refit?: { minRepeatBuyers: number; holdoutShare: number };
+  /** What retention keeps, and how often it runs (retentionEnv). @defaultValue defaultRetention() */
+  retention?: RetentionSettings & { everyMs: number };
+  /** Delay of the retention run after start (which also makes the months ahead). @defaultValue 10000 */
+  initialRetentionDelayMs?: number;
   /** Where the refit's metric is registered: the process's /metrics registry. @defaultValue a registry of its own */
   registry?: Registry;
 }
 
 /**
- * The engine's scheduled work on a BullMQ queue: the stage sweep (time-driven transitions) and
- * the CLV refit. BullMQ job schedulers produce one job per interval however many workers run; the
- * sweep's advisory lock keeps it to one runner at a time even if two jobs overlap.
+ * The engine's scheduled work on a BullMQ queue: the stage sweep (time-driven transitions), the
+ * CLV refit and retention (partitions ahead, old data out). BullMQ job schedulers produce one job
+ * per interval however many workers run; the sweep's and retention's advisory locks keep each to
+ * one runner at a time even if two jobs overlap.
  */
-export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000, refit, registry = new Registry() }: MaintenanceDeps) {
+export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000, refit, retention = defaultRetention(), initialRetentionDelayMs = 10_000, registry = new Registry() }: MaintenanceDeps) {
   const log = logger.child({ module: "maintenance" });
   const outbox = createOutboxRepo(pool);
   const repo = createModelsRepo(pool);
@@ -43,6 +49,7 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
   const churn = createAnnualChurnCache({ ttlMs: modelCacheMs });
   const queue = new Queue(QUEUES.maintenance, { connection, prefix });
   const metrics = createRefitMetrics(registry);
+  const retentionMetrics = createRetentionMetrics(registry);
 
   const run = async (job: Job) => {
     // Every run is logged with its job id, which names the interval (repeat:<scheduler>:<slot ms>):
@@ -72,6 +79,19 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
         const fits = result.countFits.map(({ kind, fit, status }) => ({ kind, status, params: fit.model.spec.params, logLikelihood: fit.logLikelihood }));
         return { fitted: true, fits, choice, gammaGamma: result.gammaGamma, applied: result.applied, rejected: result.rejected, fitMs: result.fitMs };
       }
+      case "retention": {
+        const wallNow = new Date();
+        // Payload months by the engine's clock (the watermark when replaying history), the rest by wall time.
+        const result = await runRetention(pool, retention, { eventNow: await clock.read(pool), wallNow });
+        if (!result.ran) {
+          jobLog.info("retention: another run holds the lock");
+          return result;
+        }
+        retentionMetrics.record(result, new Date());
+        const { partitionsCreated, payloadMonthsDropped, eventIds, outboxRows, jobOutcomes } = result;
+        jobLog.info({ partitionsCreated, payloadMonthsDropped, eventIds, outboxRows, jobOutcomes }, "retention");
+        return result;
+      }
       default:
         throw new Error(`no handler for maintenance job ${job.name}`);
     }
@@ -83,9 +103,14 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
   return {
     queue,
     metrics,
+    /** Where the refit's and retention's metrics are. */
+    registry,
     async start() {
       await queue.upsertJobScheduler("stage-sweep", { every: sweepEveryMs }, { name: "stage-sweep", opts: { removeOnComplete: 100, removeOnFail: 100 } });
       await queue.upsertJobScheduler("clv-refit", { every: refitEveryMs }, { name: "clv-refit", opts: { removeOnComplete: 20, removeOnFail: 20 } });
+      await queue.upsertJobScheduler("retention", { every: retention.everyMs }, { name: "retention", opts: { removeOnComplete: 20, removeOnFail: 20 } });
+      // A run soon after start too: the months ahead exist from the first day, however the interval falls.
+      await queue.add("retention", {}, { jobId: `retention-start-${Date.now()}`, delay: initialRetentionDelayMs, removeOnComplete: true, removeOnFail: true });
       // A first refit soon after start when no model exists yet, rather than a whole interval later.
       const models = await repo.latest();
       if (!models.count) await queue.add("clv-refit", {}, { jobId: "clv-refit-initial", delay: initialRefitDelayMs, removeOnComplete: true, removeOnFail: true });
