@@ -107,4 +107,40 @@ describe("retention", { timeout: 180_000 }, () => {
       await rm(archiveDir, { recursive: true, force: true });
     }
   });
+
+  test("published outbox rows go after the grace period, a follow-up still owed stays; old job outcomes and event ids go", async ({ database }) => {
+    const { pool } = database;
+    const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+    const followUp = (id: string, expiresAt: Date) => JSON.stringify({ customerId: "c1", playbook: "thank-you", dueAt: hoursAgo(50).toISOString(), expiresAt: expiresAt.toISOString(), id });
+    await pool.query(
+      `INSERT INTO outbox (kind, dedupe_key, payload, published_at, due_at, failed_at) VALUES
+         ('stage-changed', 'old-stage-change', '{}', $1, NULL, NULL),
+         ('stage-changed', 'recent-stage-change', '{}', $2, NULL, NULL),
+         ('stage-changed', 'unpublished-stage-change', '{}', NULL, NULL, NULL),
+         ('follow-up', 'fu|thank-you|c1|done', $3, $1, $1, NULL),
+         ('follow-up', 'fu|thank-you|c1|owed', $4, $1, $1, NULL),
+         ('follow-up', 'fu|thank-you|c1|expired', $5, $1, $1, NULL),
+         ('follow-up', 'fu|thank-you|c1|given-up-long-ago', $4, NULL, $1, $6)`,
+      [hoursAgo(48), hoursAgo(2), followUp("done", hoursAgo(-100)), followUp("owed", hoursAgo(-100)), followUp("expired", hoursAgo(1)), hoursAgo(24 * 500)],
+    );
+    await pool.query(
+      `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, attempts, finished_at) VALUES
+         ('fu|thank-you|c1|done', 'q', 'follow-up', 'c1', 'sent', 1, $1),
+         ('fu|thank-you|c1|ancient', 'q', 'follow-up', 'c1', 'sent', 1, $2)`,
+      [hoursAgo(47), hoursAgo(24 * 401)],
+    );
+    await pool.query("INSERT INTO event_ids (event_key, recorded_at) VALUES (md5('old')::uuid, $1), (md5('recent')::uuid, $2)", [hoursAgo(24 * 91), hoursAgo(24 * 89)]);
+
+    const result = await runRetention(pool, settings, { eventNow: now, wallNow: now });
+    expect(result).toMatchObject({ ran: true, outboxRows: 4, jobOutcomes: 1, eventIds: 1 });
+    // (The first test's rows are in this database too: none of them published or old.)
+    const left = await pool.query<{ dedupe_key: string }>("SELECT dedupe_key FROM outbox WHERE dedupe_key LIKE '%stage-change' OR dedupe_key LIKE 'fu|thank-you|c1|%' ORDER BY dedupe_key");
+    expect(left.rows.map((r) => r.dedupe_key)).toEqual(["fu|thank-you|c1|owed", "recent-stage-change", "unpublished-stage-change"]);
+    const outcomes = await pool.query<{ job_id: string }>("SELECT job_id FROM job_outcomes WHERE job_id LIKE 'fu|thank-you|c1|%'");
+    expect(outcomes.rows.map((r) => r.job_id)).toEqual(["fu|thank-you|c1|done"]);
+    const ids = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM event_ids WHERE event_key = md5('recent')::uuid");
+    expect(ids.rows[0]?.n).toBe(1);
+    // A second run at once finds nothing more to remove.
+    expect(await runRetention(pool, settings, { eventNow: now, wallNow: now })).toMatchObject({ ran: true, outboxRows: 0, jobOutcomes: 0, eventIds: 0 });
+  });
 });
