@@ -70,6 +70,8 @@ const { values: args } = parseArgs({
     /** PLAYBOOKS for the services (JSON), e.g. to route a playbook to the webhook or e-mail sink. */
     playbooks: { type: "string" },
     "skip-profile": { type: "boolean", default: false },
+    /** Runs (b₀) before (b) rather than after (c). */
+    "unpartitioned-first": { type: "boolean", default: false },
     /** Where the report goes (path without .md/.json); unset: docs/benchmarks for the default run, else .run/bench/benchmarks. */
     out: { type: "string" },
   },
@@ -121,13 +123,19 @@ async function main(): Promise<void> {
   say(`input: ${fmt(cdnow.length)} CDNOW + ${fmt(opts.synthetic)} synthetic = ${fmt(total)} events produced in ${producedInSeconds.toFixed(1)} s`);
   const raw = await rawPhase(ctx, topics1, total);
 
+  // (b₀) right after (b) and (c), or right before them with --unpartitioned-first: a phase's rate
+  // drifts with the host over a run, and the order should not decide the ratio.
+  const unpartitioned = async () => {
+    const { topics: topics0 } = await produceInput(ctx, "b0", input(), total);
+    const b0 = await oursPhase(ctx, { name: "b0", label: "(b₀) 1 replica, unpartitioned", topics: topics0, replicas: 1, expected: total, prepare: unpartition });
+    await endPhase(b0.running);
+    return b0;
+  };
+  const b0First = args["unpartitioned-first"] ? await unpartitioned() : undefined;
   const b1 = await oursPhase(ctx, { name: "b1", label: "(b) 1 replica", topics: topics1, replicas: 1, expected: total });
   const latency = await latencyPhase(ctx, b1.running, "(c) latency");
   await endPhase(b1.running);
-
-  const { topics: topics0 } = await produceInput(ctx, "b0", input(), total);
-  const b0 = await oursPhase(ctx, { name: "b0", label: "(b₀) 1 replica, unpartitioned", topics: topics0, replicas: 1, expected: total, prepare: unpartition });
-  await endPhase(b0.running);
+  const b0 = b0First ?? (await unpartitioned());
   say(`partitioned ÷ unpartitioned, 1 replica: ${(b1.figures.perSecond / b0.figures.perSecond).toFixed(2)}`);
 
   const { topics: topics2 } = await produceInput(ctx, "b2", input(), total);

@@ -109,7 +109,7 @@ UPDATE job_outcomes j SET due_at = coalesce(o.due_at, (o.payload->>'dueAt')::tim
 CREATE INDEX job_outcomes_finished_idx ON job_outcomes (finished_at);
 CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL;
 
--- What each retention run removed, for the API and for operators (the logs and metrics say it too).
+-- What each retention run made and removed, for operators (the logs and metrics say it too).
 CREATE TABLE retention_runs (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   started_at   timestamptz NOT NULL,
