@@ -25,9 +25,10 @@ interface JobOutcomeRow {
   finished_at: Date;
 }
 
-// The follow-up's due time, from its outbox row (job id = dedupe key), kept with the outcome: the
-// uplift's purchase window starts there, and the outbox row is deleted a while after publishing.
-const DUE_AT = "SELECT coalesce(x.due_at, (x.payload->>'dueAt')::timestamptz) FROM outbox x WHERE x.dedupe_key = $1";
+// The follow-up's due time, from its outbox row (job id = dedupe key; `jobId` is an SQL expression),
+// kept with the outcome: the uplift's purchase window starts there, and the outbox row is deleted a
+// while after publishing.
+const dueAtOf = (jobId: string) => `SELECT coalesce(x.due_at, (x.payload->>'dueAt')::timestamptz) FROM outbox x WHERE x.dedupe_key = ${jobId}`;
 
 /** Where each follow-up job ended up: sent, skipped (and why) or failed (and with what error). */
 export function createJobOutcomeRepo(db: Queryable) {
@@ -36,7 +37,7 @@ export function createJobOutcomeRepo(db: Queryable) {
     async record(o: JobOutcome, tx: Queryable = db): Promise<void> {
       await tx.query(
         `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, (${DUE_AT}))
+         VALUES ($1, $2, $3, $4, $5, $6, $7, (${dueAtOf("$1")}))
          ON CONFLICT (job_id) DO UPDATE
            SET status = EXCLUDED.status, detail = EXCLUDED.detail, attempts = EXCLUDED.attempts, finished_at = now(),
                due_at = coalesce(job_outcomes.due_at, EXCLUDED.due_at)`,
@@ -49,7 +50,7 @@ export function createJobOutcomeRepo(db: Queryable) {
       if (outcomes.length === 0) return;
       await tx.query(
         `INSERT INTO job_outcomes (job_id, queue, job_name, customer_id, status, detail, attempts, due_at)
-         SELECT job_id, queue, job_name, customer_id, status, detail, attempts, (${DUE_AT.replaceAll("$1", "o.job_id")})
+         SELECT job_id, queue, job_name, customer_id, status, detail, attempts, (${dueAtOf("o.job_id")})
            FROM jsonb_to_recordset($1::jsonb) AS o(job_id text, queue text, job_name text, customer_id text, status text, detail text, attempts int)
          ON CONFLICT (job_id) DO NOTHING`,
         [JSON.stringify(outcomes.map((o) => ({ job_id: o.jobId, queue: o.queue, job_name: o.jobName, customer_id: o.customerId, status: o.status, detail: o.detail, attempts: o.attempts })))],

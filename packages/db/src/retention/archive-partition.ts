@@ -4,6 +4,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import type { Queryable } from "../pool.js";
+import { quoteIdent } from "./partitions.js";
 
 // Each stored event as the CloudEvent it arrived as (the subject as sent, the data as stored: an
 // erased customer's events are already scrubbed), one JSON object per line: what `npm run replay`
@@ -12,7 +13,7 @@ const EVENT_LINES = (partition: string) => `
 SELECT json_build_object(
          'specversion', '1.0', 'id', event_id, 'source', source, 'type', type, 'subject', subject,
          'time', to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'data', data)::text AS line
-  FROM "${partition.replaceAll('"', '""')}"`;
+  FROM ${quoteIdent(partition)}`;
 
 const FETCH_ROWS = 2_000;
 

@@ -78,8 +78,8 @@ export async function runRetention(pool: Pool, settings: RetentionSettings, { ev
 /** The partitions of the months around `nows` and ahead of them, and of every month found in a default partition. */
 async function makePartitions(db: Queryable, nows: readonly Date[], monthsAhead: number): Promise<string[]> {
   const created: string[] = [];
+  const ahead = nows.flatMap((now) => Array.from({ length: monthsAhead + 1 }, (_, i) => monthStart(now, i)));
   for (const table of PARTITIONED_TABLES) {
-    const ahead = nows.flatMap((now) => Array.from({ length: monthsAhead + 1 }, (_, i) => monthStart(now, i)));
     for (const month of [...(await monthsInDefault(db, table)), ...ahead]) {
       if (await ensureMonthPartition(db, table, month)) created.push(`${table}_m${month.toISOString().slice(0, 7).replace("-", "_")}`);
     }
