@@ -120,6 +120,38 @@ describe("marketing cap and quiet hours through the worker", { timeout: 90_000 }
     }
   });
 
+  test("a low-priority job a worker picks up before the higher ones yields to them: the outbox says they are due", async ({ infra, database }) => {
+    const settings = EngineSettings.parse({
+      playbooks: {
+        "referral-invitation": { channel: "webhook", delayMinutes: 0, priority: 10 },
+        "birthday-gift": { channel: "webhook", delayMinutes: 0, priority: 20 },
+        "cross-sell": { channel: "webhook", delayMinutes: 0, priority: 30 },
+      },
+      delivery: { consentRegime: "opt-in", marketingCap: { max: 2, windowDays: 7 } },
+    });
+    const webhook = recordingChannel("webhook");
+    const pipeline = createFollowUpPipeline({ pool: database.pool, redisUrl: infra.redis.url, prefix: uniqueName("capo"), settings, logger, channels: { webhook } });
+    const customer = uniqueName("cap-bo");
+    await pipeline.apply(threeMarketingDue(customer));
+    // The two ahead are due and handed over (as if the relay had queued them), but no worker has
+    // started them: only the cross-sell reaches a worker. Without the outbox's word it would take a slot.
+    const handedOver = await database.pool.query(
+      "UPDATE outbox SET published_at = now() WHERE kind = 'follow-up' AND split_part(dedupe_key, '|', 3) = $1 AND split_part(dedupe_key, '|', 2) IN ('referral-invitation', 'birthday-gift')",
+      [encodeURIComponent(customer)],
+    );
+    expect(handedOver.rowCount).toBe(2);
+    await pipeline.start();
+    try {
+      const crossSell = await waitFor("the cross-sell's outcome", async () => (await outcomesOf(database.pool, customer)).find((o) => o.playbook === "cross-sell"), { timeoutMs: 30_000 });
+      expect(crossSell.status).toBe("skipped");
+      expect(crossSell.detail).toMatch(/referral-invitation due first \(priority 10\)/);
+      expect(crossSell.detail).toMatch(/birthday-gift due first \(priority 20\)/);
+      expect(webhook.deliveries.filter((d) => d.playbook === "cross-sell")).toEqual([]);
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
   test("quiet hours: e-mail to a customer whose local time is 02:00 waits in BullMQ's delayed set until 08:00 there; a customer at 13:00 gets theirs at once", async ({ infra, database }) => {
     const settings = EngineSettings.parse({
       playbooks: { "thank-you": { channel: "email" } },
