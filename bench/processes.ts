@@ -78,6 +78,8 @@ export interface ReplicaSet {
   /** Every log file any replica (or a restart of one) wrote to. */
   logFiles(): string[];
   restarts(): number;
+  /** Sends `signal` to replica `index` (as a fault: the set restarts it); false if none runs there now. */
+  signal(index: number, signal: NodeJS.Signals): boolean;
   stop(): Promise<void>;
 }
 
@@ -102,13 +104,31 @@ export async function startReplicas(spec: ProcessSpec, count: number, teardown: 
       if (!running || teardown.stopping) return;
       restarts++;
       say(`${p.name} exited (code ${code}) during the phase; restarting it as a supervisor would (see ${p.logFile})`);
-      launch(i).catch((err: unknown) => say(`${p.name} could not be restarted: ${err instanceof Error ? err.message : String(err)}`));
+      await relaunch(i, p.name);
     });
+  };
+  // A restart can fail too (a database still down when it starts): tried again every 2 s, as a
+  // supervisor with a restart policy does, until it runs or the set stops.
+  const relaunch = async (i: number, name: string): Promise<void> => {
+    while (running && !teardown.stopping) {
+      try {
+        await launch(i);
+        return;
+      } catch (err) {
+        say(`${name} could not be restarted (${err instanceof Error ? err.message : String(err)}); trying again in 2 s`);
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
   };
   await Promise.all(Array.from({ length: count }, (_, i) => launch(i)));
   return {
     logFiles: () => [...files],
     restarts: () => restarts,
+    signal(index, signal) {
+      const child = current.get(index)?.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return false;
+      return child.kill(signal);
+    },
     async stop() {
       running = false;
       await Promise.all([...current.values()].map((p) => p.stop()));

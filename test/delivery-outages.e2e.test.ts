@@ -9,7 +9,7 @@ import type { Channel, Delivery } from "@lifecycle/worker/channels";
 import { createWebhookChannel } from "@lifecycle/worker/channels/webhook";
 import { createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { createFollowUpPipeline } from "./support/follow-up-pipeline.js";
-import { startPrivateRedis } from "./support/private-redis.js";
+import { startPrivateRedis } from "@lifecycle/testkit/tools";
 
 // Delivery that survives outages (issue 11, point 3), every part real: Postgres, the outbox relay,
 // BullMQ on Redis, the worker, a webhook receiver on loopback.

@@ -4,7 +4,7 @@ import { followUpJobId, followUpJobParts, followUpQueue, LifecycleEvent } from "
 import { createRedisConnection } from "@lifecycle/queue";
 import { createTestDatabase, createTestLogger, describe, expect, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { createFollowUpPipeline } from "./support/follow-up-pipeline.js";
-import { startPrivateRedis } from "./support/private-redis.js";
+import { startPrivateRedis } from "@lifecycle/testkit/tools";
 
 // Proactive follow-ups, every part real (Postgres, the outbox relay, BullMQ on Redis, the worker),
 // with delays shortened by configuration so each playbook's delay is seen in seconds.

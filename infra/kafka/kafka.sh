@@ -6,6 +6,7 @@
 #   kafka.sh start     start a broker on $KAFKA_PORT (default 9092) unless ours already runs there
 #   kafka.sh stop      stop it (controlled shutdown, then SIGKILL after 30 s) and delete its state
 #   kafka.sh status    exit 0 if our broker on $KAFKA_PORT runs, 3 if not
+#   kafka.sh bounce    restart it keeping its data (KAFKA_BOUNCE_SIGNAL TERM or KILL, KAFKA_BOUNCE_DOWN_S)
 #
 # Environment: KAFKA_SASL_SSL=1 (a SASL_SSL listener, see secure_config), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_STATE_DIR
 # (${TMPDIR:-/tmp}/lifecycle-kafka-$KAFKA_PORT), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m),
@@ -96,10 +97,16 @@ start() {
   # shellcheck disable=SC2046
   java $(jvm_opts "-Xms64m -Xmx256m") -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" "${scram[@]}" \
     > "$state/logs/format.log" 2>&1 || { cat "$state/logs/format.log" >&2; exit 1; }
+  launch "$cp" "$t0"
+}
+
+# Runs the formatted broker and waits until it serves; $1 the classpath, $2 when the start began (ns).
+launch() {
+  local cp="$1" t0="$2"
   # Detached, with every descriptor redirected, so the caller (a test runner's exec) is not held open.
   # shellcheck disable=SC2046
   setsid nohup java $(jvm_opts) -cp "$cp" kafka.Kafka "$state/server.properties" \
-    > "$state/logs/stdout.log" 2>&1 < /dev/null &
+    >> "$state/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   local deadline=$(( $(date +%s) + ${KAFKA_START_TIMEOUT:-90} ))
   until grep -qs "Kafka Server started" "$state/logs/server.log" && port_open "$port"; do
@@ -117,6 +124,22 @@ start() {
   say "Apache Kafka $version (Maven: org.apache.kafka:kafka_2.13:$version) ready on 127.0.0.1:$port, pid $(cat "$pidfile"), started in $((ms / 1000)).$(( (ms % 1000) / 100 )) s, state $state"
 }
 
+# A broker restart that keeps its data (the chaos soak's fault): stopped with KAFKA_BOUNCE_SIGNAL
+# (TERM: a controlled shutdown; KILL: a crash), down for KAFKA_BOUNCE_DOWN_S seconds, started again.
+bounce() {
+  local pid t0
+  pid="$(running_pid)" || { echo "kafka: not running on 127.0.0.1:$port: nothing to restart" >&2; exit 1; }
+  kill "-${KAFKA_BOUNCE_SIGNAL:-TERM}" "$pid"
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  sleep "${KAFKA_BOUNCE_DOWN_S:-0}"
+  t0=$(date +%s%N)
+  # The ready check reads server.log: the last run's "started" line must not count.
+  : > "$state/logs/server.log"
+  launch "$(cat "$classpath_file")" "$t0"
+}
+
 stop() {
   local pid
   if ! pid="$(running_pid)"; then rm -rf "$state"; say "not running on 127.0.0.1:$port"; return 0; fi
@@ -132,6 +155,7 @@ case "${1:-}" in
   resolve) resolve ;;
   start) start ;;
   stop) stop ;;
+  bounce) bounce ;;
   status) if pid="$(running_pid)"; then say "running on 127.0.0.1:$port (pid $pid)"; else say "stopped (127.0.0.1:$port)"; exit 3; fi ;;
   *) echo "usage: $0 resolve|start|stop|status" >&2; exit 2 ;;
 esac

@@ -5,3 +5,4 @@ export { produceEvents, readTopic, readWholeTopic, consumerLag, groupProgress, g
 export { waitFor } from "./wait-for.js";
 export { uniqueName } from "./unique-name.js";
 export { removeRedisKeys } from "./redis-keys.js";
+export { startPrivateRedis } from "./private-redis.js";

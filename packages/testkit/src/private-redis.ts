@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "@lifecycle/testkit";
+import { waitFor } from "./wait-for.js";
 
 /**
  * A Redis of the test's own, which it can stop, start and flush without touching the shared one.
