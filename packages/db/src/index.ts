@@ -11,7 +11,7 @@ export { createConsentRepo, type ConsentRepo } from "./consent.repo.js";
 export { createApiKeyRepo, API_SCOPES, type ApiKeyRepo, type ApiScope, type ApiKeyInfo } from "./api-key.repo.js";
 export { createAuditLogRepo, AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditLogRepo, type RecordedAuditEntry } from "./audit-log.repo.js";
 export { TICKET_IS_OPEN } from "./facts/tickets.sql.js";
-export { classifySqlError, sqlStateOf, type SqlErrorClass } from "./sql-state.js";
+export { classifySqlError, isDatabaseUnavailable, sqlStateOf, type SqlErrorClass } from "./sql-state.js";
 export { createMarketingCapRepo, type MarketingCapRepo } from "./marketing-cap.repo.js";
 export { createIdentityRepo, type IdentityRepo, type StoredIdentityLink, type CanonicalAssignment } from "./identity/identity.repo.js";
 export { runRetention, type RetentionSettings, type RetentionResult, type DroppedMonth } from "./retention/run-retention.js";

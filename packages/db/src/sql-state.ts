@@ -27,3 +27,21 @@ export function classifySqlError(err: unknown): SqlErrorClass {
   if (DATA_CLASSES.has(cls)) return "data";
   return TRANSIENT_CLASSES.has(cls) ? "transient" : "other";
 }
+
+// Socket errors of a server that is down or went away, and the pool's own words for them.
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
+const UNREACHABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
+
+/**
+ * Whether `err` says the database cannot be reached now (down, restarting, the connection cut),
+ * rather than that the request or our SQL is wrong: a caller should answer "unavailable, retry"
+ * (an HTTP 503), not "internal error". Statement timeouts (57014) are not this: the server is up.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const state = sqlStateOf(err);
+  if (state !== undefined) return state.startsWith("08") || (state.startsWith("57") && state !== "57014");
+  if (typeof err !== "object" || err === null) return false;
+  const code = "code" in err && typeof err.code === "string" ? err.code : undefined;
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return true;
+  return err instanceof Error && UNREACHABLE_MESSAGES.test(err.message);
+}

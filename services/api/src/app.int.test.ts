@@ -1,5 +1,5 @@
 import { afterAll } from "vitest";
-import { createApiKeyRepo, type ApiKeyRepo, type Pool } from "@lifecycle/db";
+import { createApiKeyRepo, createPool, type ApiKeyRepo, type Pool } from "@lifecycle/db";
 import { dependencyChecks } from "@lifecycle/telemetry";
 import { describe, expect, test } from "@lifecycle/testkit";
 import { createApiHarness, type ApiHarness } from "./test-support/api-harness.js";
@@ -48,6 +48,24 @@ describe("the API's frame: health, docs, keys and scopes, problems, limits", () 
     } finally {
       await open.close();
       await off.close();
+    }
+  });
+
+  test("PostgreSQL unreachable: a 503 with Retry-After that says so, not a 500 (the request was fine; a producer retries)", async ({ infra, database }) => {
+    // Nothing listens on port 1: every key check and query fails to connect, as during a restart.
+    const down = createPool({ connectionString: "postgres://postgres@127.0.0.1:1/none", max: 1 });
+    const cut = await createApiHarness({ infra, pool: database.pool, overrides: { keys: createApiKeyRepo(down), pool: down } });
+    try {
+      const post = await cut.app.inject({ method: "POST", url: "/v1/events", headers: { authorization: `Bearer ${cut.keys.ingest}` }, payload: [] });
+      const read = await cut.app.inject({ url: "/v1/customers/anyone", headers: { authorization: `Bearer ${cut.keys.read}` } });
+      for (const answer of [post, read]) {
+        expect(answer.statusCode).toBe(503);
+        expect(answer.headers["retry-after"]).toBe("5");
+        expect(answer.json()).toMatchObject({ status: 503, detail: "the database is unavailable; retry shortly" });
+      }
+    } finally {
+      await cut.close();
+      await down.end();
     }
   });
 

@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { sqlStateOf } from "@lifecycle/db";
+import { isDatabaseUnavailable, sqlStateOf } from "@lifecycle/db";
 
 /** SQLSTATE 57014: a statement cancelled, here by statement_timeout. */
 const QUERY_CANCELED = "57014";
@@ -69,6 +69,12 @@ export function installProblemHandlers(app: FastifyInstance): void {
     if (sqlStateOf(error) === QUERY_CANCELED) {
       request.log.warn({ err: error }, "query cancelled by the statement timeout");
       return send(problem(503, "the query ran past the API's statement timeout (PG_STATEMENT_TIMEOUT_MS); narrow the request or retry later"), { "retry-after": "5" });
+    }
+    // PostgreSQL is down or restarting (the key check or the query could not reach it): the
+    // request was fine, so a retry later will do, as after a Kafka outage.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, "database unavailable");
+      return send(problem(503, "the database is unavailable; retry shortly"), { "retry-after": "5" });
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, "response did not match its schema");
