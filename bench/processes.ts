@@ -2,7 +2,7 @@
 // starts them), its JSON log in a file. Ingest replicas are supervised: one that exits during a
 // phase is started again, as a supervisor (systemd, Kubernetes) would, and the restart is counted.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Teardown } from "./teardown.js";
 
@@ -35,6 +35,8 @@ export async function startProcess(spec: ProcessSpec, teardown: Teardown): Promi
   const logFile = join(spec.logDir, `${spec.name}.log`);
   const out = createWriteStream(logFile, { flags: "a" });
   await new Promise((resolve, reject) => out.once("open", resolve).once("error", reject));
+  // A restarted replica appends to its predecessor's log: only what this process writes may say it is ready.
+  const logStart = statSync(logFile).size;
   const child = spawn(process.execPath, ["--import", "tsx", spec.entry], { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
@@ -50,7 +52,7 @@ export async function startProcess(spec: ProcessSpec, teardown: Teardown): Promi
   };
   const release = teardown.add(`stop ${spec.name} (pid ${child.pid ?? "?"})`, stop);
   try {
-    await waitForLogLine(logFile, `"msg":"${spec.readyMessage}"`, () => child.exitCode, spec.timeoutMs ?? 120_000, spec.name, spec.say);
+    await waitForLogLine(logFile, logStart, `"msg":"${spec.readyMessage}"`, () => child.exitCode, spec.timeoutMs ?? 120_000, spec.name, spec.say);
   } catch (err) {
     await release();
     throw err;
@@ -58,7 +60,7 @@ export async function startProcess(spec: ProcessSpec, teardown: Teardown): Promi
   return { name: spec.name, logFile, child, exited, stop: release };
 }
 
-async function waitForLogLine(logFile: string, needle: string, exitCode: () => number | null, timeoutMs: number, name: string, say: (line: string) => void) {
+async function waitForLogLine(logFile: string, from: number, needle: string, exitCode: () => number | null, timeoutMs: number, name: string, say: (line: string) => void) {
   const t0 = Date.now();
   const deadline = t0 + timeoutMs;
   let lastPrint = t0;
@@ -67,7 +69,7 @@ async function waitForLogLine(logFile: string, needle: string, exitCode: () => n
       lastPrint = Date.now();
       say(`waiting for ${name} to be ready (${Math.round((lastPrint - t0) / 1000)} s)`);
     }
-    if (readFileSync(logFile, "utf8").includes(needle)) return;
+    if (readFileSync(logFile).subarray(from).toString("utf8").includes(needle)) return;
     if (exitCode() !== null) throw new Error(`${name} exited with ${exitCode()} before it was ready; see ${logFile}`);
     if (Date.now() > deadline) throw new Error(`${name} was not ready within ${timeoutMs / 1000} s; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 200));

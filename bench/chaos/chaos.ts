@@ -2,8 +2,8 @@
 // seeded schedule of faults (processes killed, the broker, PostgreSQL and Redis restarted,
 // receivers failing or hanging), then a drain and a checker that knows the right answer (issue 16).
 // Exit 0: no violation; 1: violations (the report lists them); 2: the run itself failed.
-// Everything it starts and makes is removed at the end, also on Ctrl-C; logs are kept only when
-// something was found.
+// Everything it starts and makes is removed at the end, also on Ctrl-C; the services' logs are
+// kept only when something was found (or with --keep-logs).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,7 +37,10 @@ const { values } = parseArgs({
     // Below the ephemeral range (32768 on), where the free ports of the run's other servers come from.
     "kafka-port": { type: "string", default: "29392" },
     "drain-minutes": { type: "string", default: "5" },
+    /** Where the JSON report goes (the text one is printed either way). */
     report: { type: "string" },
+    /** Keep the services' logs after a clean run too (a run with violations always keeps them). */
+    "keep-logs": { type: "boolean", default: false },
   },
 });
 const seed = Number(values.seed);
@@ -45,7 +48,7 @@ const minutes = Number(values.minutes);
 const customers = Number(values.customers);
 const rate = Number(values.rate);
 if (![seed, minutes, customers, rate].every(Number.isFinite) || minutes <= 0) {
-  console.error("usage: npm run chaos -- --seed <n> --minutes <m> [--customers 2000] [--rate 40] [--report file.json]");
+  console.error("usage: npm run chaos -- --seed <n> --minutes <m> [--customers 2000] [--rate 40] [--report file.json] [--keep-logs]");
   process.exit(2);
 }
 
@@ -127,18 +130,18 @@ try {
     violations: [...events.violations, ...followUps.violations, ...stageChanges.violations, ...customersChecked.violations],
   };
   if (!drained.drained) report.violations.push({ check: "events", detail: `the system did not drain within ${values["drain-minutes"]} min: lag ${drained.last.lag ?? "?"}, unpublished ${drained.last.unpublished ?? "?"}, follow-ups owed ${drained.last.owed ?? "?"}` });
-  const reportFile = values.report ?? join(logDir, "report.json");
-  writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
   for (const line of describeReport(report, t0)) say(line);
-  say(`report: ${reportFile}`);
+  if (values.report !== undefined) {
+    writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
+    say(`report: ${values.report}`);
+  } else if (report.violations.length > 0) writeFileSync(join(logDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   exitCode = report.violations.length === 0 ? 0 : 1;
 } catch (err) {
   say(`the run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   exitCode = 2;
 } finally {
   await teardown.runAll();
-  if (exitCode === 0 && values.report !== undefined) rmSync(logDir, { recursive: true, force: true });
-  else if (exitCode === 0) say(`logs and report kept in ${logDir}`);
-  else say(`logs kept for the post-mortem in ${logDir}`);
+  if (exitCode === 0 && !values["keep-logs"]) rmSync(logDir, { recursive: true, force: true });
+  else say(`logs kept${exitCode === 0 ? "" : " for the post-mortem"} in ${logDir}`);
 }
 process.exit(exitCode);
