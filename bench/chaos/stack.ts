@@ -62,7 +62,9 @@ async function freePort(): Promise<number> {
 // - follow-ups due at once on the receivers (thank-you and escalation by webhook; recovery and the
 //   CSAT survey by e-mail, the survey a minute after the ticket), no quiet hours: so the run has
 //   deliveries to count; marketing ones need consent the stream never gives (skipped, recorded).
-// - retries and circuits in seconds, not minutes: a receiver's outage is over within the run.
+// - retries and circuits in seconds, not minutes: a receiver's outage is over within the run;
+//   e-mail at up to 50 a second (the default 10, an SMTP provider's pace, would make the drain
+//   after the stream the longest part of a run: the backlog a failing receiver leaves).
 // - no CLV refit is ever applied (the fit guard asks for more repeat buyers than exist): the
 //   stages then depend on the events alone, which the checker's reference model knows.
 const PLAYBOOKS = {
@@ -139,6 +141,7 @@ export async function startStack({ root, runId, kafkaPort, partitions, logDir, t
     QUIET_HOURS: "00:00-00:00",
     CLV_MIN_REPEAT_BUYERS: "1000000000",
     SWEEP_INTERVAL_MS: "5000",
+    RATE_LIMIT_EMAIL_PER_SECOND: "50",
     FOLLOW_UP_RETRY_BASE_MS: "500",
     FOLLOW_UP_RETRY_MAX_MS: "5000",
     CIRCUIT_OPEN_MS: "1000",
