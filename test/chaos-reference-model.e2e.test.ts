@@ -3,7 +3,7 @@ import { EngineSettings } from "@lifecycle/domain";
 import { createClock, type Clock } from "@lifecycle/engine";
 import { LifecycleEvent, seededRandom, syntheticEvents } from "@lifecycle/events";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
-import { createTestDatabase, describe, expect, test, type TestDatabase } from "@lifecycle/testkit";
+import { describe, expect, test, withTestDatabase } from "@lifecycle/testkit";
 import { compareCustomers } from "../bench/chaos/compare-customers.js";
 import { referenceFacts, referenceStage } from "../bench/chaos/reference-model.js";
 import { loadStoredCustomers } from "../bench/chaos/stored-customers.js";
@@ -16,14 +16,6 @@ import { loadStoredCustomers } from "../bench/chaos/stored-customers.js";
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-async function withDatabase<T>(adminUrl: string, fn: (db: TestDatabase) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase(adminUrl);
-  try {
-    return await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 /** The events with about a fifth sent twice (identical copies, as a redelivery sends them), shuffled. */
 function chaoticDelivery(events: readonly LifecycleEvent[], seed: number): LifecycleEvent[] {
@@ -113,7 +105,7 @@ function stageCorners(now: Date): LifecycleEvent[] {
 
 describe("the chaos soak's reference model against the real pipeline", { timeout: 90_000 }, () => {
   test("thousands of events, duplicated, shuffled, in random concurrent batches: Postgres holds exactly the model's facts and stages; a corrupted value is reported", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       const settings = EngineSettings.parse({});
       const rates = { USD: "1" };
       const now = Date.now();
@@ -146,7 +138,7 @@ describe("the chaos soak's reference model against the real pipeline", { timeout
   });
 
   test("history over ten months, a second currency and a margin: every stage and reason, evaluated at moving clocks, as the model says", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       const settings = EngineSettings.parse({ clv: { margin: 0.35 } });
       const rates = { USD: "1", EUR: "1.0837" };
       // Each batch is evaluated a minute later than the one before: rows carry different evaluated_at.

@@ -10,7 +10,7 @@ import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine } from "@lifecycle/ev
 import { createLogger } from "@lifecycle/logging";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { createRedisConnection } from "@lifecycle/queue";
-import { createTestDatabase, describe, expect, test, uniqueName, waitFor, type TestDatabase } from "@lifecycle/testkit";
+import { describe, expect, test, uniqueName, waitFor, withTestDatabase } from "@lifecycle/testkit";
 import { createMaintenanceService } from "@lifecycle/worker/maintenance";
 
 // The CLV refit's guard and holdout validation on real Postgres (issue 13, points 1 and 2): a
@@ -41,18 +41,10 @@ const predictions = async (pool: Pool) =>
   (await pool.query<Prediction>("SELECT customer_id, p_alive, expected_purchases, predicted_clv, clv_model_id, stage FROM customers ORDER BY customer_id")).rows;
 
 // Each test on a database of its own, dropped afterwards.
-async function withDatabase(adminUrl: string, fn: (db: TestDatabase) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase(adminUrl);
-  try {
-    await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 describe("CLV refit guard and holdout validation", { timeout: 120_000 }, () => {
   test("a degenerate data set makes the refit reject its fit, and customers keep the previous model", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       // The whole sample, seen on its last day; half the 78 weeks held out: the paper's split at 1997-09-30.
       const clock = createClock({ mode: "wall", wallNow: () => new Date("1998-06-30T00:00:00Z") });
       await apply(pool, clock, sampleEvents());
@@ -146,7 +138,7 @@ describe("CLV refit guard and holdout validation", { timeout: 120_000 }, () => {
   });
 
   test("the worker's refit counts a rejected fit in lifecycle_clv_fits_rejected_total and logs a warning", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       const clock = createClock({ mode: "wall", wallNow: () => new Date("2025-06-01T00:00:00Z") });
       // 60 customers, each with one purchase: enough to fit, no repeat buyer.
       await apply(pool, clock, Array.from({ length: 60 }, (_, i) => purchase(`one-${i}`, `2025-0${1 + (i % 4)}-1${i % 10}`)));

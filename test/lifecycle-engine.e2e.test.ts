@@ -6,7 +6,7 @@ import { EngineSettings } from "@lifecycle/domain";
 import { createClock, createModelCache, createModelsRepo, refitModels, sweepDueCustomers, SWEEP_LOCK_KEY, type Clock } from "@lifecycle/engine";
 import { createOutboxRepo } from "@lifecycle/db";
 import { cdnowRowsToEvents, LifecycleEvent, parseCdnowLine, StageChanged } from "@lifecycle/events";
-import { createTestDatabase, createTestLogger, describe, expect, test, uniqueName, waitFor, type TestDatabase } from "@lifecycle/testkit";
+import { createTestLogger, describe, expect, test, uniqueName, waitFor, withTestDatabase } from "@lifecycle/testkit";
 import { createRedisConnection } from "@lifecycle/queue";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
 import { createMaintenanceService } from "@lifecycle/worker/maintenance";
@@ -34,18 +34,10 @@ const purchase = (subject: string, id: string, day: string): LifecycleEvent => (
   specversion: "1.0", id, source: "t", subject, time: `${day}T12:00:00Z`, type: "purchase.completed", data: { orderId: id, amount: "10.00", currency: "USD" },
 });
 
-async function withDatabase<T>(adminUrl: string, fn: (db: TestDatabase) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase(adminUrl);
-  try {
-    return await fn(db);
-  } finally {
-    await db.drop();
-  }
-}
 
 describe("lifecycle engine", () => {
   test("the sweep makes time-driven transitions when nothing arrives, each stored with its outbox message", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       const clock = createClock({ mode: "watermark" });
       await apply(pool, clock, [purchase("a", "a1", "2025-01-01"), purchase("b", "b1", "2025-01-01"), purchase("b", "b2", "2025-03-01")], 10);
       // Another customer's event moves the watermark to 2025-07-15: a and b are not touched.
@@ -82,7 +74,7 @@ describe("lifecycle engine", () => {
   });
 
   test("only one sweep runs at a time: another holder of the lock makes it step aside", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool, url }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool, url }) => {
       const clock = createClock({ mode: "wall", wallNow: () => new Date("2025-12-01T00:00:00Z") });
       const other = new pg.Client({ connectionString: url });
       await other.connect();
@@ -98,7 +90,7 @@ describe("lifecycle engine", () => {
   });
 
   test("the refit on the CDNOW sample, summarised by our SQL, reproduces the published BG/NBD and Gamma-Gamma fits", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       // The 39-week calibration period: purchases to 1997-09-30, the clock at its end.
       const clock = createClock({ mode: "wall", wallNow: () => new Date("1997-09-30T00:00:00Z") });
       const calibration = sampleEvents().filter((e) => e.time < "1997-10-01");
@@ -147,7 +139,7 @@ describe("lifecycle engine", () => {
   test("events in any order and batching give the same stages, once the sweep has run at the same watermark", async ({ infra }) => {
     const events = sampleEvents();
     const stages = async (order: readonly LifecycleEvent[], batch: number) =>
-      withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+      withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
         const clock = createClock({ mode: "watermark" });
         await apply(pool, clock, order, batch);
         await sweepDueCustomers(engineDeps(pool, clock));
@@ -164,7 +156,7 @@ describe("lifecycle engine", () => {
   });
 
   test("the worker's schedule runs the first refit, the sweep and retention on BullMQ, on its own", async ({ infra }) => {
-    await withDatabase(infra.postgres.adminUrl, async ({ pool }) => {
+    await withTestDatabase(infra.postgres.adminUrl, async ({ pool }) => {
       // The whole CDNOW sample, evaluated at its last day; the schedule must fit and re-evaluate.
       const clock = createClock({ mode: "wall", wallNow: () => new Date("1998-07-01T00:00:00Z") });
       await apply(pool, clock, sampleEvents(), 1000);

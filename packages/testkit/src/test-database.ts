@@ -28,3 +28,13 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
     },
   };
 }
+
+/** Runs `fn` on a database of its own (a second one in a test that has the fixture's), dropped after. */
+export async function withTestDatabase<T>(adminUrl: string, fn: (db: TestDatabase) => Promise<T>): Promise<T> {
+  const db = await createTestDatabase(adminUrl);
+  try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
