@@ -41,7 +41,10 @@ export const WorkerConfig = withChannelsCheck(z.object({
   CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).default(10_000),
   /** Longest pause of an open circuit. @defaultValue 300000 */
   CIRCUIT_OPEN_MAX_MS: z.coerce.number().int().min(100).default(300_000),
-  /** How often the worker checks that Redis still holds the follow-up queues (and re-adds them from the outbox if not). @defaultValue 15000 */
+  /**
+   * How often the worker checks that Redis still holds the follow-up queues (and re-adds them from
+   * the outbox if not), and records the outcome of final failures that have none. @defaultValue 15000
+   */
   RECONCILE_CHECK_MS: z.coerce.number().int().min(100).default(15_000),
   /** Jobs run at once per process. @defaultValue 5 */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),

@@ -54,6 +54,8 @@ const service = createWorkerService({
   retry: { baseMs: config.FOLLOW_UP_RETRY_BASE_MS, maxMs: config.FOLLOW_UP_RETRY_MAX_MS },
   circuit: { threshold: config.CIRCUIT_FAILURE_THRESHOLD, openMs: config.CIRCUIT_OPEN_MS, maxOpenMs: config.CIRCUIT_OPEN_MAX_MS },
   templates,
+  // The same cadence as the Redis-loss check: both make Postgres and the queues agree again.
+  failedOutcomeSweepMs: config.RECONCILE_CHECK_MS,
   unsubscribe: config.PUBLIC_API_URL && config.UNSUBSCRIBE_SECRET ? { baseUrl: config.PUBLIC_API_URL, secret: config.UNSUBSCRIBE_SECRET, linkDays: config.UNSUBSCRIBE_LINK_DAYS } : undefined,
 });
 const maintenance = createMaintenanceService({

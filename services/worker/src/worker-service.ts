@@ -12,6 +12,7 @@ import { ChannelOpenError, guardChannel } from "./channels/guarded-channel.js";
 import { suppressOnHardBounce } from "./channels/hard-bounce.js";
 import { createLogChannel } from "./channels/log.channel.js";
 import type { JobHandlers } from "./jobs/catalog.js";
+import { createFailedOutcomeSweep } from "./jobs/failed-outcome-sweep.js";
 import { createFollowUpHandler, type FollowUpDeps } from "./jobs/follow-up.job.js";
 import { createWorkerMetrics } from "./worker-metrics.js";
 
@@ -38,6 +39,8 @@ export interface WorkerServiceDeps {
   retry?: RetrySchedule;
   /** Each channel's circuit breaker. @defaultValue DEFAULT_CIRCUIT (5 failures in a row; 10 s doubling up to 5 min) */
   circuit?: CircuitSettings;
+  /** How often final failures without an outcome are looked for (failed-outcome-sweep.ts). @defaultValue 15000 */
+  failedOutcomeSweepMs?: number;
 }
 
 export const DEFAULT_RETRY: RetrySchedule = { baseMs: 10_000, maxMs: 3_600_000 };
@@ -143,6 +146,8 @@ export function createWorkerService(deps: WorkerServiceDeps) {
     return worker;
   };
   const workers = CHANNELS.map(workerFor);
+  // The `failed` event above records a final failure; this catches the ones it could not.
+  const failedSweep = createFailedOutcomeSweep({ pool, queues: Object.values(followUps.queues), outcomes, logger, ...(deps.failedOutcomeSweepMs === undefined ? {} : { everyMs: deps.failedOutcomeSweepMs }) });
 
   return {
     workers,
@@ -151,8 +156,12 @@ export function createWorkerService(deps: WorkerServiceDeps) {
     async start() {
       for (const w of workers) void w.run();
       await Promise.all(workers.map((w) => w.waitUntilReady()));
+      failedSweep.start();
     },
+    /** Records the outcomes of final failures that have none now (also done every `failedOutcomeSweepMs`). */
+    sweepFailedOutcomes: () => failedSweep.sweep(),
     async stop() {
+      await failedSweep.stop();
       await Promise.all(workers.map((w) => w.close()));
       await followUps.close();
     },
