@@ -4,9 +4,9 @@
 // must come back through crash recovery, and nothing else.
 import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 const READY_TIMEOUT_MS = 30_000;
@@ -28,16 +28,6 @@ export interface PrivatePostgres {
   restart(mode?: StopMode): Promise<void>;
   /** Stops it and removes its directory; a second call does nothing. */
   dispose(): Promise<void>;
-}
-
-/** A port nobody listens on right now: the kernel's choice for port 0, released at once. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("private Postgres: no TCP address to take a free port from");
-  return (address satisfies AddressInfo).port;
 }
 
 /**

@@ -4,7 +4,6 @@
 // 1 API), each restarted by a supervisor when it exits. Everything is registered with the
 // teardown the moment it exists.
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import type { Kafka } from "kafkajs";
 import { createApiKeyRepo, createDatabase, createPool, migrate } from "@lifecycle/db";
@@ -15,6 +14,7 @@ import { startPrivateRedis } from "@lifecycle/testkit/tools";
 import { createTopicRegistry, startBroker } from "../broker.js";
 import { startReplicas, type ReplicaSet } from "../processes.js";
 import type { Teardown } from "../teardown.js";
+import { freePort } from "./free-port.js";
 import { startPrivatePostgres, type PrivatePostgres } from "./private-postgres.js";
 import { startReceivers, type Receivers } from "./receivers.js";
 
@@ -47,15 +47,6 @@ export interface Stack {
   api: ReplicaSet;
   /** Restarts the broker keeping its data: down for `downMs`, stopped by a crash or a controlled shutdown. */
   restartBroker(how: "kill" | "term", downMs: number): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
 }
 
 // What the soak sets apart from the defaults, and why:
