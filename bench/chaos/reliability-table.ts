@@ -49,4 +49,4 @@ for (const k of kinds) {
   console.log(`| ${k} | ${count} | ${s(q(0.5))} | ${s(q(0.9))} | ${s(q(1))} | ${resumed.length ? s(resumed[Math.floor((resumed.length - 1) / 2)]) : "—"} |`);
 }
 const m = reports[0]?.machine;
-console.log(`\nMachine: ${String(m?.cpu)}, ${String(m?.cores)} cores, ${String(m?.memoryGiB)} GiB, ${String(m?.os)}, Node ${String(m?.node)}; runs from ${String(reports[0]?.machine.date)} to ${String(reports.at(-1)?.machine.date)}.`);
+console.log(`\nMachine: ${String(m?.cpu)}, ${String(m?.cores)} cores, ${String(m?.memoryGiB)} GiB, ${String(m?.os)}, Node ${String(m?.node)}; reports written between ${String(reports[0]?.machine.date)} and ${String(reports.at(-1)?.machine.date)} (seed order).`);
