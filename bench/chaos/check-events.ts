@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import type { Pool } from "@lifecycle/db";
 import { readWholeTopic } from "@lifecycle/testkit/tools";
+import { messageId } from "./message-id.js";
 import type { ProducedLog } from "./producer.js";
 import { EXPECTED_REJECTION, type Violation } from "./violation.js";
 
@@ -38,7 +39,7 @@ export async function checkEvents({ pool, kafka, dlqTopic, log, prefix }: { pool
   const letters = await readWholeTopic(kafka, dlqTopic, 120_000);
   const reasons = new Map<string, string[]>();
   for (const l of letters) {
-    const id = /"id":"([^"]+)"/.exec(l.value?.toString("utf8") ?? "")?.[1];
+    const id = messageId(l.value?.toString("utf8") ?? "");
     if (id) reasons.set(id, [...(reasons.get(id) ?? []), l.headers.dlq_reason ?? ""]);
   }
   const httpRejected = new Map(log.httpRejected.map((r) => [r.id, r.kind]));

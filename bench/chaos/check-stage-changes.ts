@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import type { Pool } from "@lifecycle/db";
 import { readWholeTopic } from "@lifecycle/testkit/tools";
+import { messageId } from "./message-id.js";
 import type { Violation } from "./violation.js";
 
 // Every stage change recorded is on `lifecycle-stage-changed`; a message seen more than once (the
@@ -34,7 +35,7 @@ export async function checkStageChanges({ pool, kafka, topic, prefix }: { pool: 
   const byId = new Map<string, string[]>();
   for (const m of messages) {
     const value = m.value?.toString("utf8") ?? "";
-    const id = /"id":"([^"]+)"/.exec(value)?.[1] ?? "(no id)";
+    const id = messageId(value) ?? "(no id)";
     byId.set(id, [...(byId.get(id) ?? []), value]);
   }
   let repeats = 0;

@@ -2,7 +2,7 @@
 // the chaos soak can compare the two field by field. The facts are the `customers` columns the
 // engine wrote with its last evaluation; the negative signals the stage reads are not columns
 // there, so they are read from the rows they come from (survey answers, tickets).
-import type { Queryable } from "@lifecycle/db";
+import { TICKET_IS_OPEN, type Queryable } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
 import { isoMs, normalizeAmount, type CustomerFacts } from "./reference-model.js";
 
@@ -67,11 +67,11 @@ SELECT c.customer_id, c.first_seen_at, c.registered_at, c.cancelled_at,
       FROM survey_responses WHERE $1::text[] IS NULL OR customer_id = ANY($1::text[])
      GROUP BY customer_id) s USING (customer_id)
   LEFT JOIN (
-    -- Open: unresolved, or reopened after the latest resolution (the contract's rule, restated).
+    -- Open as the product reads it (TICKET_IS_OPEN): the stored side, so the product's own rule.
     SELECT customer_id, max(last_reopened_at) AS reopened_at,
            array_agg(opened_at ORDER BY opened_at) FILTER (
              WHERE opened_at IS NOT NULL AND first_response_at IS NULL
-               AND (resolved_at IS NULL OR last_reopened_at > resolved_at)) AS unanswered
+               AND ${TICKET_IS_OPEN}) AS unanswered
       FROM tickets WHERE $1::text[] IS NULL OR customer_id = ANY($1::text[])
      GROUP BY customer_id) t USING (customer_id)
  WHERE $1::text[] IS NULL OR c.customer_id = ANY($1::text[])
