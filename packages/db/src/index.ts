@@ -17,3 +17,4 @@ export { createIdentityRepo, type IdentityRepo, type StoredIdentityLink, type Ca
 export { runRetention, type RetentionSettings, type RetentionResult, type DroppedMonth } from "./retention/run-retention.js";
 export { monthPartitions, ensureMonthPartition, monthStart, PARTITIONED_TABLES, type MonthPartition, type PartitionedTable } from "./retention/partitions.js";
 export { retentionEnv, retentionSettings, defaultRetention } from "./retention/retention-env.js";
+export { dedupeWindowDays } from "./retention/dedupe-window.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { consentEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
+import { CommaList, consentEnv, kafkaEnv, logEnv, pgEnv, probeEnv, redisEnv } from "@lifecycle/config";
 import { retentionEnv } from "@lifecycle/db";
+import { INPUT_TOPICS } from "@lifecycle/events";
 import { engineEnv } from "@lifecycle/engine";
 import { relayEnv } from "@lifecycle/pipeline";
 import { tracingEnv } from "@lifecycle/telemetry";
@@ -20,6 +21,8 @@ export const WorkerConfig = withChannelsCheck(z.object({
   ...probeEnv(9465),
   ...tracingEnv,
   ...retentionEnv,
+  /** The input topics (as the ingest reads them): retention keeps event ids at least as long as they keep events. @defaultValue the four topics of CONTRACT.md section 1 */
+  INPUT_TOPICS: CommaList.default([...INPUT_TOPICS]),
   /** Follow-ups per second per channel (each channel has its own queue and limiter). */
   RATE_LIMIT_LOG_PER_SECOND: z.coerce.number().int().min(1).default(1_000),
   RATE_LIMIT_WEBHOOK_PER_SECOND: z.coerce.number().int().min(1).default(50),

@@ -9,7 +9,7 @@ import { Partitioners } from "kafkajs";
 import { createOutboxRepo, createPoolFromSettings, ensureDatabase, migrate, retentionSettings, verifyPostgres } from "@lifecycle/db";
 import { createClock, engineSettings, refitSettings } from "@lifecycle/engine";
 import { createLogger, exitOnStartupError } from "@lifecycle/logging";
-import { createKafkaFromSettings, verifyKafka } from "@lifecycle/kafka";
+import { createKafkaFromSettings, describeTopicRetention, verifyKafka } from "@lifecycle/kafka";
 import { createFollowUpReconciler, createOutboxRelay, createRelayMetrics, stageChangePublisher } from "@lifecycle/pipeline";
 import { checkRedisDurability, createFollowUpQueues, createRedisFromSettings, verifyRedis } from "@lifecycle/queue";
 import { WorkerConfig } from "./config.js";
@@ -58,6 +58,15 @@ const service = createWorkerService({
   failedOutcomeSweepMs: config.RECONCILE_CHECK_MS,
   unsubscribe: config.PUBLIC_API_URL && config.UNSUBSCRIBE_SECRET ? { baseUrl: config.PUBLIC_API_URL, secret: config.UNSUBSCRIBE_SECRET, linkDays: config.UNSUBSCRIBE_LINK_DAYS } : undefined,
 });
+// The sweep and the refit write outbox rows (stage changes, win-backs): this process publishes
+// them itself, so nothing waits for an ingest replica to be up.
+const kafka = createKafkaFromSettings(config, { clientId: "worker", logger });
+await verifyKafka(kafka);
+const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+await producer.connect();
+// Retention reads how long the input topics keep events: it keeps their ids at least that long.
+const admin = kafka.admin();
+await admin.connect();
 const maintenance = createMaintenanceService({
   pool,
   connection,
@@ -70,15 +79,10 @@ const maintenance = createMaintenanceService({
   refitEveryMs: config.REFIT_INTERVAL_MS,
   refit: refitSettings(config),
   retention: { ...retentionSettings(config), everyMs: config.RETENTION_INTERVAL_MS },
+  inputTopicRetention: () => describeTopicRetention(admin, config.INPUT_TOPICS),
   registry: service.metrics.registry,
 });
 
-// The sweep and the refit write outbox rows (stage changes, win-backs): this process publishes
-// them itself, so nothing waits for an ingest replica to be up.
-const kafka = createKafkaFromSettings(config, { clientId: "worker", logger });
-await verifyKafka(kafka);
-const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-await producer.connect();
 const followUps = createFollowUpQueues({ connection, prefix: config.QUEUE_PREFIX });
 const outbox = createOutboxRepo(pool);
 const relay = createOutboxRelay({
@@ -129,6 +133,7 @@ closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
   await relay.stop();
   await followUps.close();
   await producer.disconnect();
+  await admin.disconnect();
   await email?.close();
   connection.disconnect();
   await pool.end();

@@ -9,7 +9,7 @@ import { EXPIRED_EVENT_IDS, OLD_JOB_OUTCOMES, pruneRows, SPENT_OUTBOX_ROWS } fro
 export interface RetentionSettings {
   /** Event payloads (inbox_events) by event time, in whole months: a month goes once all of it is older. */
   payloadDays: number;
-  /** Event ids (event_ids) by the time they were recorded: a re-sent event is recognised this long. */
+  /** Event ids (event_ids) by the time they were recorded: a re-sent event is recognised this long. Infinity: never deleted. */
   dedupeDays: number;
   /** Published outbox rows by publish time. */
   outboxHours: number;
@@ -60,7 +60,7 @@ export async function runRetention(pool: Pool, settings: RetentionSettings, { ev
       await db.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
       const partitionsCreated = await makePartitions(db, [wallNow, ...(eventNow ? [eventNow] : [])], settings.monthsAhead ?? 2);
       const payloadMonthsDropped = eventNow ? await dropPayloadMonths(db, new Date(eventNow.getTime() - settings.payloadDays * DAY_MS), settings.archiveDir, wallNow) : [];
-      const eventIds = await pruneRows(db, EXPIRED_EVENT_IDS, [new Date(wallNow.getTime() - settings.dedupeDays * DAY_MS)]);
+      const eventIds = Number.isFinite(settings.dedupeDays) ? await pruneRows(db, EXPIRED_EVENT_IDS, [new Date(wallNow.getTime() - settings.dedupeDays * DAY_MS)]) : 0;
       const outcomesBefore = new Date(wallNow.getTime() - settings.outcomeDays * DAY_MS);
       const outboxRows = await pruneRows(db, SPENT_OUTBOX_ROWS, [new Date(wallNow.getTime() - settings.outboxHours * 3_600_000), wallNow, outcomesBefore]);
       const jobOutcomes = await pruneRows(db, OLD_JOB_OUTCOMES, [outcomesBefore]);

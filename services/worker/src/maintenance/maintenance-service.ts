@@ -1,8 +1,9 @@
 import { Queue, Worker, type Job } from "bullmq";
-import { createOutboxRepo, defaultRetention, runRetention, type Pool, type RetentionSettings } from "@lifecycle/db";
+import { createOutboxRepo, dedupeWindowDays, defaultRetention, runRetention, type Pool, type RetentionSettings } from "@lifecycle/db";
 import type { EngineSettings } from "@lifecycle/domain";
 import { createAnnualChurnCache, createModelCache, createModelsRepo, refitModels, sweepDueCustomers, type Clock } from "@lifecycle/engine";
 import { QUEUES } from "@lifecycle/events";
+import { longestKept, type TopicRetention } from "@lifecycle/kafka";
 import type { Logger } from "@lifecycle/logging";
 import type { Redis } from "@lifecycle/queue";
 import { Registry } from "prom-client";
@@ -28,6 +29,11 @@ export interface MaintenanceDeps {
   refit?: { minRepeatBuyers: number; holdoutShare: number };
   /** What retention keeps, and how often it runs (retentionEnv). @defaultValue defaultRetention() */
   retention?: RetentionSettings & { everyMs: number };
+  /**
+   * How long the input topics keep events (describeTopicRetention): event ids are kept at least as
+   * long, whatever EVENT_DEDUPE_WINDOW_DAYS says. @defaultValue none: the setting alone decides
+   */
+  inputTopicRetention?: () => Promise<readonly TopicRetention[]>;
   /** Delay of the retention run after start (which also makes the months ahead). @defaultValue 10000 */
   initialRetentionDelayMs?: number;
   /** Where the refit's metric is registered: the process's /metrics registry. @defaultValue a registry of its own */
@@ -40,7 +46,7 @@ export interface MaintenanceDeps {
  * per interval however many workers run; the sweep's and retention's advisory locks keep each to
  * one runner at a time even if two jobs overlap.
  */
-export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000, refit, retention = defaultRetention(), initialRetentionDelayMs = 10_000, registry = new Registry() }: MaintenanceDeps) {
+export function createMaintenanceService({ pool, connection, prefix, logger, clock, settings, modelCacheMs, sweepEveryMs, refitEveryMs, initialRefitDelayMs = 5_000, refit, retention = defaultRetention(), inputTopicRetention, initialRetentionDelayMs = 10_000, registry = new Registry() }: MaintenanceDeps) {
   const log = logger.child({ module: "maintenance" });
   const outbox = createOutboxRepo(pool);
   const repo = createModelsRepo(pool);
@@ -50,6 +56,27 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
   const queue = new Queue(QUEUES.maintenance, { connection, prefix });
   const metrics = createRefitMetrics(registry);
   const retentionMetrics = createRetentionMetrics(registry);
+
+  /** The dedupe window of this run: the setting, or as long as an input topic can hold an event. */
+  const dedupeDays = async (jobLog: Logger): Promise<number> => {
+    if (!inputTopicRetention) return retention.dedupeDays;
+    let kept: ReturnType<typeof longestKept>;
+    try {
+      kept = longestKept(await inputTopicRetention());
+    } catch (err) {
+      jobLog.warn({ err, dedupeDays: retention.dedupeDays }, "retention: could not read the input topics' retention; event ids are kept EVENT_DEDUPE_WINDOW_DAYS");
+      return retention.dedupeDays;
+    }
+    const days = dedupeWindowDays(retention.dedupeDays, kept?.ms);
+    if (days > retention.dedupeDays) {
+      // A record read again (a reset group offset) must still be a duplicate: keep its id while the topic keeps it.
+      jobLog.warn(
+        { configuredDays: retention.dedupeDays, days: Number.isFinite(days) ? days : "unlimited", topic: kept?.topic },
+        "retention: EVENT_DEDUPE_WINDOW_DAYS is shorter than an input topic keeps events; event ids are kept as long as the topic keeps them",
+      );
+    }
+    return days;
+  };
 
   const run = async (job: Job) => {
     // Every run is logged with its job id, which names the interval (repeat:<scheduler>:<slot ms>):
@@ -82,7 +109,7 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
       case "retention": {
         const wallNow = new Date();
         // Payload months by the engine's clock (the watermark when replaying history), the rest by wall time.
-        const result = await runRetention(pool, retention, { eventNow: await clock.read(pool), wallNow });
+        const result = await runRetention(pool, { ...retention, dedupeDays: await dedupeDays(jobLog) }, { eventNow: await clock.read(pool), wallNow });
         if (!result.ran) {
           jobLog.info("retention: another run holds the lock");
           return result;
