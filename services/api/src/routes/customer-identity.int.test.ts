@@ -1,7 +1,7 @@
 import { afterAll } from "vitest";
 import { z } from "zod";
-import type { Pool } from "@lifecycle/db";
-import { CustomerMerged } from "@lifecycle/events";
+import { createOutboxRepo, type Pool } from "@lifecycle/db";
+import { CustomerMerged, followUpJobId, type FollowUpJob } from "@lifecycle/events";
 import { describe, expect, readTopic, test, uniqueName } from "@lifecycle/testkit";
 import { createApiHarness, createTestIngest, ev, purchase, type ApiHarness, type TestIngest } from "../test-support/api-harness.js";
 
@@ -181,6 +181,40 @@ describe("one customer, several ids (issue 14)", () => {
       const ids = [survivor, duplicate, email];
       const mergeMessages = await pool.query("SELECT 1 FROM outbox WHERE kind = 'customer-merged' AND payload->>'subject' = $1", [survivor]);
       expect(mergeMessages.rowCount).toBe(2);
+      // Follow-ups under the e-mail id from before the merge name it in their job ids: the thank-you
+      // the ingest decided without queueing (its purchase is too old: an outcome, moved to the
+      // survivor by the merge), and a referral invitation queued under it (written as the ingest
+      // writes it) that a worker had claimed against the marketing cap and for the merge.
+      const emailPart = encodeURIComponent(email);
+      const thankYou = followUpJobId({ customerId: email, playbook: "thank-you", trigger: "first-purchase" });
+      expect(thankYou).toBe(`fu|thank-you|${emailPart}|first-purchase`);
+      expect((await pool.query("SELECT customer_id FROM job_outcomes WHERE job_id = $1", [thankYou])).rows).toEqual([{ customer_id: survivor }]);
+      const invitation: FollowUpJob = {
+        customerId: email, playbook: "referral-invitation", trigger: "repeat", channel: "log", causationId: "e-1",
+        triggeredAt: "2025-05-31T10:00:00Z", dueAt: "2025-06-02T10:00:00Z", expiresAt: "2025-06-09T10:00:00Z", priority: 10, context: {},
+      };
+      const invitationId = followUpJobId(invitation);
+      await createOutboxRepo(pool).add([{ kind: "follow-up", dedupeKey: invitationId, payload: invitation, dueAt: new Date(invitation.dueAt) }]);
+      await pool.query("INSERT INTO marketing_cap_claims (job_id, customer_id, priority, due_at) VALUES ($1, $2, 10, now())", [invitationId, survivor]);
+      await pool.query("INSERT INTO follow_up_claims (customer_id, playbook, trigger, job_id) VALUES ($1, 'referral-invitation', 'repeat', $2)", [survivor, invitationId]);
+      // Every job id that names one of the merged ids (the duplicate's follow-ups too), table by table.
+      const followUpTables = [
+        "SELECT dedupe_key AS job_id, payload::text AS rest FROM outbox WHERE kind = 'follow-up'",
+        "SELECT job_id, customer_id AS rest FROM job_outcomes",
+        "SELECT job_id, customer_id AS rest FROM marketing_cap_claims",
+        "SELECT job_id, customer_id AS rest FROM follow_up_claims",
+      ];
+      const jobIdsNaming = async (...names: string[]) => {
+        const found: string[] = [];
+        for (const sql of followUpTables) {
+          for (const r of (await pool.query<{ job_id: string; rest: string }>(sql)).rows) {
+            if (names.some((name) => [r.job_id, r.rest].some((v) => v.includes(name)))) found.push(r.job_id);
+          }
+        }
+        return found;
+      };
+      const namingAliases = await jobIdsNaming(emailPart, email, encodeURIComponent(duplicate));
+      expect(namingAliases).toEqual(expect.arrayContaining([thankYou, invitationId, invitationId, invitationId]));
 
       const r = await h.app.inject({ method: "DELETE", url: path(email, "/personal-data"), headers: h.auth(h.keys.admin) });
       expect(r.statusCode, r.body).toBe(200);
@@ -199,6 +233,8 @@ describe("one customer, several ids (issue 14)", () => {
           mergeMessages: 2,
           identityLinks: 2,
           aliases: 2,
+          // Each row above: the thank-you's outcome, the invitation's outbox row and both claims, the duplicate's.
+          aliasJobIds: namingAliases.length,
           queuedJobs: 0,
           runningJobs: 0,
         },
@@ -225,6 +261,17 @@ describe("one customer, several ids (issue 14)", () => {
         { subject: survivor, mergedIds: ["erased"], ids: ["erased", "erased"], gaveUp: true, error: "customer erased" },
       ]);
       expect(await count("SELECT count(*)::int AS n FROM outbox WHERE kind = 'customer-merged' AND (strpos(payload::text, $1) > 0 OR strpos(payload::text, $2) > 0)", [duplicate, email])).toBe(0);
+      // Nor the follow-ups queued under them: their job ids and messages hold a placeholder instead.
+      expect(await jobIdsNaming(emailPart, email, encodeURIComponent(duplicate))).toEqual([]);
+      const renamed = new Set((await jobIdsNaming("|erased-")));
+      // One placeholder for the e-mail id, random, the same wherever its jobs are named.
+      const placeholder = /^fu\|referral-invitation\|(erased-[0-9a-f-]{36})\|repeat$/.exec([...renamed].find((id) => id.startsWith("fu|referral-invitation|")) ?? "")?.[1];
+      expect(placeholder).toBeDefined();
+      expect([...renamed].filter((id) => id.includes(`|${placeholder ?? "none"}|`)).sort()).toEqual([expect.stringMatching(/^fu\|csat-survey\|/), `fu|referral-invitation|${placeholder}|repeat`, `fu|thank-you|${placeholder}|first-purchase`]);
+      // As many renamed rows as there were naming the merged ids, none of them the customer's own.
+      expect(await jobIdsNaming("|erased-")).toHaveLength(namingAliases.length);
+      // The invitation, given up, names the customer.
+      expect((await pool.query("SELECT payload->>'customerId' AS c, last_error FROM outbox WHERE dedupe_key = $1", [`fu|referral-invitation|${placeholder}|repeat`])).rows).toEqual([{ c: survivor, last_error: "customer erased" }]);
       // The erasure is recorded and announced under the customer's id.
       expect(await count("SELECT count(*)::int AS n FROM personal_data_erasures WHERE customer_id = $1", [survivor])).toBe(1);
       expect(await count("SELECT count(*)::int AS n FROM personal_data_erasures WHERE customer_id = ANY($1::text[])", [[duplicate, email]])).toBe(0);
@@ -234,7 +281,7 @@ describe("one customer, several ids (issue 14)", () => {
       expect((await get(path(email))).statusCode).toBe(404);
       // A repeat, by either id left, erases nothing more.
       const again = await h.app.inject({ method: "DELETE", url: path(survivor, "/personal-data"), headers: h.auth(h.keys.admin) });
-      expect(again.json()).toMatchObject({ customerId: survivor, erased: { customers: 0, inboxEvents: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0 } });
+      expect(again.json()).toMatchObject({ customerId: survivor, erased: { customers: 0, inboxEvents: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, aliasJobIds: 0 } });
       expect((await h.app.inject({ method: "DELETE", url: path(email, "/personal-data"), headers: h.auth(h.keys.admin) })).statusCode).toBe(404);
 
       // An event under the erased e-mail id later makes a new, separate customer.

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Queue } from "bullmq";
 import { z } from "zod";
 import { createIdentityRepo, createOutboxRepo, withTransaction, type Pool } from "@lifecycle/db";
@@ -57,11 +58,16 @@ export async function erasePersonalData(
       identityLinks: await count(ERASURE.identityLinks, [ids]),
       aliases: await count(ERASURE.aliases, [ids]),
     };
-    const recorded = await tx.query(ERASURE.record, [customerId, apiKeyId, JSON.stringify(rows)]);
+    // The ids BullMQ knows the jobs by, before the aliases in them are replaced.
+    const jobIds = (await tx.query<{ job_id: string }>(ERASURE.jobIds, [ids])).rows.map((r) => r.job_id);
+    const aliases = ids.filter((other) => other !== customerId);
+    const placeholders = aliases.map(() => `erased-${randomUUID()}`);
+    const aliasJobIds = await tx.query<{ n: string }>(ERASURE.aliasJobIds, [customerId, aliases.map(encodeURIComponent), placeholders.map(encodeURIComponent)]);
+    const counted = { ...rows, aliasJobIds: Number(aliasJobIds.rows[0]?.n ?? 0) };
+    const recorded = await tx.query(ERASURE.record, [customerId, apiKeyId, JSON.stringify(counted)]);
     const { id, erased_at } = z.object({ id: z.string(), erased_at: z.string() }).parse(recorded.rows[0]);
     await createOutboxRepo(tx).add([erasedMessage(customerId, id, erased_at)]);
-    const jobIds = (await tx.query<{ job_id: string }>(ERASURE.jobIds, [ids])).rows.map((r) => r.job_id);
-    return { customerId, rows, erasedAt: erased_at, jobIds };
+    return { customerId, rows: counted, erasedAt: erased_at, jobIds };
   });
   if (!outcome) return { type: "CustomerNotFound" };
   const jobs = await eraseFollowUpJobs(queues, outcome.jobIds);

@@ -373,7 +373,7 @@ describe("customer routes", () => {
       expect(r.json()).toEqual({
         customerId: id,
         erasedAt: expect.stringMatching(EXACT),
-        erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, queuedJobs: 0, runningJobs: 0 },
+        erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, aliasJobIds: 0, queuedJobs: 0, runningJobs: 0 },
       });
 
       expect(await piiOf(id)).toEqual({
@@ -400,14 +400,14 @@ describe("customer routes", () => {
       const again = await h.app.inject({ method: "DELETE", url: path(id, "/personal-data"), headers: h.auth(h.keys.admin) });
       expect(again.statusCode).toBe(200);
       expect(again.json()).toMatchObject({
-        erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, queuedJobs: 0, runningJobs: 0 },
+        erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, aliasJobIds: 0, queuedJobs: 0, runningJobs: 0 },
       });
 
       const adminKeyId = h.keys.admin.split("_")[1];
       const log = await pool.query("SELECT api_key_id, erased FROM personal_data_erasures WHERE customer_id = $1 ORDER BY id", [id]);
       expect(log.rows).toEqual([
-        { api_key_id: adminKeyId, erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0 } },
-        { api_key_id: adminKeyId, erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0 } },
+        { api_key_id: adminKeyId, erased: { customers: 1, inboxEvents: 4, surveyResponses: 1, orders: 1, followUps: 2, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, aliasJobIds: 0 } },
+        { api_key_id: adminKeyId, erased: { customers: 0, inboxEvents: 0, surveyResponses: 0, orders: 0, followUps: 0, aliasEvents: 0, mergeMessages: 0, identityLinks: 0, aliases: 0, aliasJobIds: 0 } },
       ]);
     });
 

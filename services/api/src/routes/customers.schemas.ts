@@ -216,6 +216,10 @@ export const ErasureResult = z.object({
         .describe("Stored events whose personal fields or free text were removed (registrations, survey comments, cancel reasons, referral codes, the ids and reasons of identify and merge events)"),
       aliasEvents: z.number().int().describe("Stored events sent under one of the customer's other ids that now carry the customer's id as their subject"),
       aliases: z.number().int().describe("Other ids that resolved to the customer (merged customers, external ids such as `email:…`) and no longer do"),
+      aliasJobIds: z
+        .number()
+        .int()
+        .describe("Follow-ups queued under one of the customer's other ids before a merge, whose job ids (in the outbox, job outcomes and claims) named that id and now hold a random placeholder in its place"),
       identityLinks: z.number().int().describe("Links between the customer's ids that identify and merge events had stated, removed"),
       mergeMessages: z
         .number()

@@ -107,6 +107,8 @@ export const ERASED = "erased";
 /** Why the erasure gave up an outbox message not yet sent (a follow-up, a merge announcement): its `last_error`. */
 export const GIVEN_UP_BY_ERASURE = "customer erased";
 
+/** Follow-up job id `column` (fu|playbook|customer|trigger) with its customer part replaced by `m.placeholder`. */
+const jobIdWith = (column: string) => `concat_ws('|', split_part(${column}, '|', 1), split_part(${column}, '|', 2), m.placeholder, split_part(${column}, '|', 4))`;
 /** A JSON array of ids with each replaced by the placeholder in parameter `param` (ERASED); [] for none. */
 const erasedIds = (array: string, param: string) => `coalesce((SELECT jsonb_agg(to_jsonb(${param}::text)) FROM jsonb_array_elements(${array})), '[]'::jsonb)`;
 /** Whether a JSON array of ids still holds one that is not the placeholder in `param`. */
@@ -179,6 +181,28 @@ UPDATE outbox o
  WHERE o.kind = 'customer-merged' AND o.payload->>'subject' = ANY($2::text[])
    AND ((o.published_at IS NULL AND o.failed_at IS NULL) OR o.payload->>'subject' <> $1
      OR ${holdsIds("o.payload->'data'->'mergedIds'", "$3")} OR ${holdsIds("o.payload->'data'->'ids'", "$3")})`,
+  // $1 the customer id, $2 the aliases as follow-up job ids hold them (percent-encoded,
+  // followUpJobId), $3 a placeholder for each, the same encoded. A follow-up queued under an alias
+  // before the merge keeps that id in its job id (`fu|thank-you|email%3Aann%40…|first-purchase`):
+  // in the outbox, job outcomes and the cap and merge claims, the alias part becomes its
+  // placeholder (random, so no two jobs collide: the customer may have the same follow-up under
+  // its own id), and the outbox message names the customer. Outcomes and claims were moved to the
+  // customer by the merge, so its id finds them. Run after jobIds, whose ids BullMQ still holds.
+  aliasJobIds: `
+WITH m AS (SELECT * FROM unnest($2::text[], $3::text[]) AS m(alias_part, placeholder)),
+outbox_rows AS (
+  UPDATE outbox o SET dedupe_key = ${jobIdWith("o.dedupe_key")}, payload = jsonb_set(o.payload, '{customerId}', to_jsonb($1::text))
+    FROM m WHERE o.kind = 'follow-up' AND split_part(o.dedupe_key, '|', 3) = m.alias_part RETURNING 1),
+outcomes AS (
+  UPDATE job_outcomes j SET job_id = ${jobIdWith("j.job_id")}
+    FROM m WHERE j.customer_id = $1 AND split_part(j.job_id, '|', 3) = m.alias_part RETURNING 1),
+cap_claims AS (
+  UPDATE marketing_cap_claims c SET job_id = ${jobIdWith("c.job_id")}
+    FROM m WHERE c.customer_id = $1 AND split_part(c.job_id, '|', 3) = m.alias_part RETURNING 1),
+merge_claims AS (
+  UPDATE follow_up_claims f SET job_id = ${jobIdWith("f.job_id")}
+    FROM m WHERE f.customer_id = $1 AND split_part(f.job_id, '|', 3) = m.alias_part RETURNING 1)
+SELECT (SELECT count(*) FROM outbox_rows) + (SELECT count(*) FROM outcomes) + (SELECT count(*) FROM cap_claims) + (SELECT count(*) FROM merge_claims) AS n`,
   // $1 ids. The identity graph's links among the customer's ids, and the aliases they gave: the
   // aliases stop resolving to the customer, so events sent under one of them later make a new,
   // separate customer (nothing links it to the erased one any more; a redelivered identify or
