@@ -1,4 +1,9 @@
-import { ConfigResourceTypes, type Admin } from "kafkajs";
+import type { Admin, ConfigResourceTypes } from "kafkajs";
+
+// kafkajs is CommonJS, and Node's ESM loader does not see its ConfigResourceTypes export by name
+// (its reading of module.exports stops at `CompressionTypes: Compression.Types`): a named import
+// works under tsx and vitest but not in the production build. The protocol's value for a topic.
+const TOPIC: ConfigResourceTypes.TOPIC = 2;
 
 /** How long a topic keeps its records, as the broker will apply it (topic override or broker default). */
 export interface TopicRetention {
@@ -17,7 +22,7 @@ const CONFIG_NAMES = ["retention.ms", "segment.ms", "cleanup.policy"];
 export async function describeTopicRetention(admin: Admin, topics: readonly string[]): Promise<TopicRetention[]> {
   const { resources } = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: CONFIG_NAMES })),
+    resources: topics.map((name) => ({ type: TOPIC, name, configNames: CONFIG_NAMES })),
   });
   return resources.map((resource) => {
     if (resource.errorCode) throw new Error(`could not read the configuration of topic ${resource.resourceName}: ${resource.errorMessage ?? `error code ${resource.errorCode}`}`);
