@@ -2,12 +2,13 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { monthPartitions, monthStart, runRetention, type Pool } from "@lifecycle/db";
+import pg from "pg";
+import { ensureMonthPartition, monthPartitions, monthStart, runRetention, type Pool, type RetentionResult } from "@lifecycle/db";
 import { createClock } from "@lifecycle/engine";
 import { LifecycleEvent } from "@lifecycle/events";
 import { arbitraryTypedData, validEvent } from "@lifecycle/events/arbitraries";
 import { applyEvents, createApplyDeps } from "@lifecycle/pipeline";
-import { createTestDatabase, describe, expect, snapshotDifferences, stateSnapshot, test, uniqueName } from "@lifecycle/testkit";
+import { createTestDatabase, describe, expect, snapshotDifferences, stateSnapshot, test, uniqueName, waitFor } from "@lifecycle/testkit";
 import { readEventFile } from "../scripts/lib/event-files.js";
 
 // Issue 15's done-when: events over 14 months, retention with a 6-month payload window: the old
@@ -142,5 +143,76 @@ describe("retention", { timeout: 180_000 }, () => {
     expect(ids.rows[0]?.n).toBe(1);
     // A second run at once finds nothing more to remove.
     expect(await runRetention(pool, settings, { eventNow: now, wallNow: now })).toMatchObject({ ran: true, outboxRows: 0, jobOutcomes: 0, eventIds: 0 });
+  });
+
+  test("a month's partition made while an ingest transaction writes that month's rows into the default partition: made, and no row left behind; making or detaching held past the lock timeout is left to the next run", async ({ database }) => {
+    // A backfill writes old months into the default partition while retention makes their
+    // partitions. Here the ingest's transaction has inserted a row of March 2001 and not committed
+    // when the partition is made: the maker waits for it and moves it (before, it moved what it saw,
+    // then refused to attach: "updated partition constraint for default partition … would be
+    // violated", and that retention run failed whole).
+    const month = new Date("2001-03-01T00:00:00Z");
+    const insert = "INSERT INTO inbox_events (event_id, type, source, subject, event_time, data, topic, kafka_partition, kafka_offset) VALUES ($1, 'ticket.opened', 't', 'c', $2, '{}', 't', 0, 0)";
+    await database.pool.query(insert, ["backfill-1", "2001-03-02T00:00:00Z"]);
+    const ingest = new pg.Client({ connectionString: database.url });
+    await ingest.connect();
+    try {
+      await ingest.query("BEGIN");
+      await ingest.query(insert, ["backfill-2", "2001-03-03T00:00:00Z"]);
+      const making = ensureMonthPartition(database.pool, "inbox_events", month);
+      // The maker is waiting on the ingest's transaction (a lock it cannot take yet).
+      await waitFor("the partition maker waiting for the ingest", async () => {
+        const r = await database.pool.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%lifecycle_month_partition%'");
+        return r.rowCount ? true : undefined;
+      }, { timeoutMs: 10_000 });
+      await ingest.query("COMMIT");
+      expect(await making).toBe(true);
+    } finally {
+      await ingest.end();
+    }
+    const rows = await database.pool.query<{ id: string; partition: string }>("SELECT event_id AS id, tableoid::regclass::text AS partition FROM inbox_events WHERE event_id LIKE 'backfill-%' ORDER BY 1");
+    expect(rows.rows).toEqual([
+      { id: "backfill-1", partition: "inbox_events_m2001_03" },
+      { id: "backfill-2", partition: "inbox_events_m2001_03" },
+    ]);
+
+    // A writer that holds the tables past the lock timeout (a long backfill transaction): what
+    // needs it waits that long, then is left to the next run while the rest of this one goes on.
+    const longTx = new pg.Client({ connectionString: database.url });
+    await longTx.connect();
+    const holding = async (run: () => Promise<RetentionResult>) => {
+      await longTx.query("BEGIN");
+      await longTx.query(insert, [uniqueName("backfill-held"), "2001-04-03T00:00:00Z"]);
+      try {
+        return await run();
+      } finally {
+        await longTx.query("COMMIT");
+      }
+    };
+    try {
+      // May 2001 committed in the default partition: making its partition waits for the writer.
+      await database.pool.query(insert, ["backfill-4", "2001-05-03T00:00:00Z"]);
+      const made = await holding(() => runRetention(database.pool, { ...settings, lockTimeoutMs: 300 }, { eventNow: undefined, wallNow: now }));
+      expect(made).toMatchObject({ ran: true, partitionsDeferred: ["inbox_events_m2001_05"] });
+      expect(made.partitionsCreated).toEqual([]);
+      // Old payload months: detaching waits for the writer (it holds the inbox), so they stay.
+      const dropped = await holding(() => runRetention(database.pool, { ...settings, lockTimeoutMs: 300 }, { eventNow: now, wallNow: now }));
+      expect(dropped).toMatchObject({ ran: true, payloadMonthsDropped: [] });
+      expect(dropped.partitionsDeferred).toContain("inbox_events_m2001_03");
+    } finally {
+      await longTx.end();
+    }
+    // The next runs make April's and May's partitions with their rows, then drop all of 2001.
+    const next = await runRetention(database.pool, settings, { eventNow: undefined, wallNow: now });
+    expect(next).toMatchObject({ partitionsDeferred: [], partitionsCreated: ["inbox_events_m2001_04", "inbox_events_m2001_05"] });
+    const backfill = await database.pool.query<{ partition: string; n: number }>("SELECT tableoid::regclass::text AS partition, count(*)::int AS n FROM inbox_events WHERE event_id LIKE 'backfill-%' GROUP BY 1 ORDER BY 1");
+    expect(backfill.rows).toEqual([
+      { partition: "inbox_events_m2001_03", n: 2 },
+      { partition: "inbox_events_m2001_04", n: 2 },
+      { partition: "inbox_events_m2001_05", n: 1 },
+    ]);
+    const last = await runRetention(database.pool, settings, { eventNow: now, wallNow: now });
+    expect(last.partitionsDeferred).toEqual([]);
+    expect(last.payloadMonthsDropped.map((m) => m.partition)).toEqual(["inbox_events_m2001_03", "inbox_events_m2001_04", "inbox_events_m2001_05"]);
   });
 });

@@ -22,6 +22,12 @@ export async function ensureMonthPartition(db: Queryable, table: PartitionedTabl
   return r.rows[0]?.created ?? false;
 }
 
+/** Whether a table (a month's partition, say) named `name` exists. */
+export async function tableExists(db: Queryable, name: string): Promise<boolean> {
+  const r = await db.query<{ found: boolean }>("SELECT to_regclass($1) IS NOT NULL AS found", [quoteIdent(name)]);
+  return r.rows[0]?.found ?? false;
+}
+
 /** The monthly partitions of `table`, oldest first: those named <table>_mYYYY_MM by lifecycle_month_partition. */
 export async function monthPartitions(db: Queryable, table: PartitionedTable): Promise<MonthPartition[]> {
   const r = await db.query<{ name: string }>(

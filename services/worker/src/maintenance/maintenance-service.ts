@@ -115,8 +115,8 @@ export function createMaintenanceService({ pool, connection, prefix, logger, clo
           return result;
         }
         retentionMetrics.record(result, new Date());
-        const { partitionsCreated, payloadMonthsDropped, eventIds, outboxRows, jobOutcomes } = result;
-        jobLog.info({ partitionsCreated, payloadMonthsDropped, eventIds, outboxRows, jobOutcomes }, "retention");
+        const { partitionsCreated, partitionsDeferred, payloadMonthsDropped, eventIds, outboxRows, jobOutcomes } = result;
+        jobLog.info({ partitionsCreated, partitionsDeferred, payloadMonthsDropped, eventIds, outboxRows, jobOutcomes }, "retention");
         return result;
       }
       default:
